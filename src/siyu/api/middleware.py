@@ -1,0 +1,67 @@
+"""ASGI middleware: request ids and a hard limit on request body size."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from siyu.errors import BodyTooLarge
+from siyu.i18n import negotiate
+
+
+class RequestLimits:
+    """Gives each request an id (``X-Request-ID``) and refuses bodies over ``max_body_bytes``
+    with 413 — by the declared length before reading, or while reading a chunked body."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._refuse(headers, send_with_id)
+            return
+
+        received = 0
+        limit = self.max_body_bytes
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit=limit)
+            return message
+
+        await self.app(scope, counting_receive, send_with_id)
+
+    async def _refuse(self, headers: dict[str, str], send: Send) -> None:
+        error = BodyTooLarge(limit=self.max_body_bytes)
+        body = json.dumps(
+            {"code": error.code, "message": error.message(negotiate(headers.get("accept-language"))), "detail": None},
+            ensure_ascii=False,
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,81 @@
+"""The FastAPI application: the REST API under ``/api/v1``, ``/healthz`` and the console."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from siyu import __version__, health, jobs
+from siyu.api import errors
+from siyu.api.middleware import RequestLimits
+from siyu.audit.api import router as audit_router
+from siyu.auth.api import router as auth_router
+from siyu.config import Settings, get_settings
+from siyu.dashboard.api import router as dashboard_router
+from siyu.db import Database, get_database
+from siyu.errors import RouteNotFound
+from siyu.users.api import router as users_router
+
+API_PREFIX = "/api/v1"
+CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
+
+log = logging.getLogger("siyu.app")
+
+_NO_CONSOLE = """<!doctype html><meta charset="utf-8"><title>Siyu</title>
+<p>控制台尚未构建 / The console has not been built: run <code>make build</code>.</p>"""
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for domain_router in (auth_router, users_router, audit_router, dashboard_router):
+        router.include_router(domain_router)
+    return router
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Siyu API",
+        version=__version__,
+        description="Siyu (私域): SCRM for private-domain customer operations on WeCom.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database or get_database()
+    jobs.load_task_modules()
+    errors.install(app)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    app.include_router(api_router())
+
+    @app.get("/healthz", tags=["health"], operation_id="getHealth")
+    def healthz(request: Request) -> JSONResponse:
+        healthy, report = health.check(request.app.state.database, settings)
+        return JSONResponse(report, status_code=200 if healthy else 503)
+
+    _mount_console(app)
+    return app
+
+
+def _mount_console(app: FastAPI) -> None:
+    assets = CONSOLE_DIST / "assets"
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def console(path: str, request: Request) -> Response:
+        # Client-side routes get the single page; unknown API paths get a JSON 404.
+        if path == "api" or path.startswith("api/"):
+            raise RouteNotFound(method=request.method, path=request.url.path)
+        candidate = (CONSOLE_DIST / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(CONSOLE_DIST.resolve()):
+            return FileResponse(candidate)
+        index = CONSOLE_DIST / "index.html"
+        if not index.is_file():
+            return HTMLResponse(_NO_CONSOLE, status_code=503)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,58 @@
+"""Roles and what each may do. One table, enforced by one dependency (:mod:`siyu.auth.deps`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from siyu.i18n import Locale
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    SHOP_MANAGER = "shop_manager"
+    STAFF = "staff"
+
+
+ROLE_LABELS: dict[Role, dict[Locale, str]] = {
+    Role.OWNER: {"zh-CN": "所有者", "en": "Owner"},
+    Role.ADMIN: {"zh-CN": "管理员", "en": "Admin"},
+    Role.OPERATOR: {"zh-CN": "运营", "en": "Operator"},
+    Role.SHOP_MANAGER: {"zh-CN": "店长", "en": "Shop manager"},
+    Role.STAFF: {"zh-CN": "导购", "en": "Staff"},
+}
+
+
+class Permission(StrEnum):
+    DASHBOARD_READ = "dashboard:read"
+    AUDIT_READ = "audit:read"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    TOKENS_MANAGE = "tokens:manage"
+
+
+_EVERYTHING = frozenset(Permission)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: _EVERYTHING,
+    Role.ADMIN: _EVERYTHING,
+    Role.OPERATOR: frozenset({Permission.DASHBOARD_READ, Permission.USERS_READ}),
+    # Shop managers and staff see the dashboard of what their scope holds; store and customer
+    # scoping arrives with the stores and customers domains.
+    Role.SHOP_MANAGER: frozenset({Permission.DASHBOARD_READ, Permission.USERS_READ}),
+    Role.STAFF: frozenset({Permission.DASHBOARD_READ}),
+}
+
+# What an integrator's API token may be granted: reading and pushing data, never administration.
+TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
+    Permission.DASHBOARD_READ: {"zh-CN": "读取数据概览", "en": "Read the dashboard"},
+    Permission.AUDIT_READ: {"zh-CN": "读取操作日志", "en": "Read the audit log"},
+    Permission.USERS_READ: {"zh-CN": "读取成员账号", "en": "Read members"},
+}
+
+# Roles that may be given by someone holding users:manage; only an owner makes owners.
+ASSIGNABLE_BY: dict[Role, frozenset[Role]] = {
+    Role.OWNER: frozenset(Role),
+    Role.ADMIN: frozenset(Role) - {Role.OWNER},
+}

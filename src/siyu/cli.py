@@ -1,0 +1,202 @@
+"""``siyu``: serve, work, migrate, seed and administer from the command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from siyu.auth.permissions import Role
+from siyu.config import ConfigError, get_settings
+
+app = typer.Typer(help="Siyu (私域) — SCRM for private-domain operations on WeCom.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo tenant.", no_args_is_help=True)
+user_app = typer.Typer(help="Console members.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenants (one per WeCom corp).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(user_app, name="user")
+app.add_typer(tenant_app, name="tenant")
+
+console = Console()
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=get_settings().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    from siyu import migrate
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.effective_database_url)
+    console.print("[green]database is at the latest schema[/]")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo tenant and its team (does nothing if it exists)."""
+    from siyu import demo
+    from siyu.db import get_database
+
+    settings = get_settings()
+    with get_database().transaction() as session:
+        result = demo.seed(session, password=settings.admin_password)
+    if result.created:
+        console.print(f"[green]demo tenant created[/] (login: {demo.DEMO_USERNAME})")
+    else:
+        console.print("demo tenant already present; nothing seeded")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: Annotated[str, typer.Argument(help="Short unique name, e.g. the brand in pinyin")],
+    name: Annotated[str, typer.Argument(help="Display name")],
+) -> None:
+    """Create a tenant."""
+    from siyu.db import get_database
+    from siyu.tenants import repository
+
+    with get_database().transaction() as session:
+        if repository.get_by_slug(session, slug):
+            console.print(f"[red]tenant {slug} already exists[/]")
+            raise typer.Exit(1)
+        tenant = repository.create(session, name=name, slug=slug)
+        tenant_id = tenant.id
+    console.print(f"[green]tenant {slug} created[/] (id {tenant_id})")
+
+
+@user_app.command("create")
+def user_create(
+    tenant: Annotated[str, typer.Option(help="Tenant slug")],
+    username: Annotated[str, typer.Option()],
+    display_name: Annotated[str, typer.Option()],
+    role: Annotated[Role, typer.Option()] = Role.OWNER,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a console member in a tenant."""
+    from pydantic import ValidationError
+
+    from siyu.auth.principal import system_principal
+    from siyu.db import get_database
+    from siyu.errors import SiyuError
+    from siyu.tenants import repository
+    from siyu.users import service
+    from siyu.users.schemas import UserCreate
+
+    try:
+        data = UserCreate(username=username, display_name=display_name, password=password, role=role)
+        with get_database().transaction() as session:
+            found = repository.get_by_slug(session, tenant)
+            if found is None:
+                console.print(f"[red]no tenant {tenant}[/] (create it with `siyu tenant create`)")
+                raise typer.Exit(1)
+            service.create(session, system_principal(found.id, label="cli"), data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]{'.'.join(map(str, error['loc']))}: {error['msg']}[/]")
+        raise typer.Exit(2) from None
+    except SiyuError as exc:
+        console.print(f"[red]{exc.message('en')}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]member {username} created[/]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Serve the API and the console."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "siyu.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(help="Worker threads")] = 2,
+) -> None:
+    """Run background jobs and schedules."""
+    from siyu import jobs
+
+    _setup_logging()
+    jobs.load_task_modules()
+    consumer = jobs.huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+    )
+    console.print(f"worker started ({get_settings().effective_jobs_backend} queue, {workers} threads)")
+    consumer.run()
+
+
+@app.command()
+def up() -> None:
+    """Migrate, seed the demo tenant, then run the API and the worker until Ctrl-C."""
+    from siyu import demo
+
+    settings = get_settings()
+    db_upgrade()
+    demo_seed()
+    env = dict(os.environ)
+    children = [
+        subprocess.Popen([sys.executable, "-m", "siyu", "serve"], env=env),  # noqa: S603
+        subprocess.Popen([sys.executable, "-m", "siyu", "worker"], env=env),  # noqa: S603
+    ]
+    console.rule("[bold]Siyu 私域")
+    console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
+    console.print(f"演示账号 Login  : [bold]{demo.DEMO_USERNAME}[/] / [bold]{settings.admin_password}[/]")
+    console.print(f"API 文档 Docs   : {settings.console_url}/api/v1/docs")
+    console.print("按 Ctrl-C 停止 / Ctrl-C stops everything")
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+    raise typer.Exit(1 if failed else 0)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        Console(stderr=True).print(f"[red]configuration error:[/] {exc}")
+        sys.exit(2)

@@ -1,0 +1,61 @@
+"""The demo tenant that ``make run`` shows a newcomer: real rows made by the real services.
+
+Seeding is idempotent: once the demo tenant exists, nothing is written again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from siyu.auth import service as auth
+from siyu.auth.permissions import Permission, Role
+from siyu.auth.principal import system_principal
+from siyu.tenants import repository as tenants
+from siyu.users import service as users
+from siyu.users.schemas import UserCreate, UserUpdate
+
+DEMO_SLUG = "demo"
+DEMO_TENANT_NAME = "私域示范品牌 Demo Brand"
+DEMO_USERNAME = "demo"
+
+# (username, display name, role): the people of a small brand's private-domain team.
+DEMO_TEAM: tuple[tuple[str, str, Role], ...] = (
+    (DEMO_USERNAME, "演示管理员 Demo Admin", Role.OWNER),
+    ("liwen", "李雯（运营）", Role.OPERATOR),
+    ("zhangqiang", "张强（店长·徐汇店）", Role.SHOP_MANAGER),
+    ("wangfang", "王芳（导购）", Role.STAFF),
+    ("chenjie", "陈杰（导购）", Role.STAFF),
+)
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    created: bool
+    tenant_id: int
+
+
+def seed(session: Session, *, password: str) -> SeedResult:
+    existing = tenants.get_by_slug(session, DEMO_SLUG)
+    if existing is not None:
+        return SeedResult(created=False, tenant_id=existing.id)
+    tenant = tenants.create(session, name=DEMO_TENANT_NAME, slug=DEMO_SLUG)
+    actor = system_principal(tenant.id, label="演示数据 demo seed")
+    created = {
+        username: users.create(
+            session,
+            actor,
+            UserCreate(username=username, display_name=name, password=password, role=role),
+        )
+        for username, name, role in DEMO_TEAM
+    }
+    # A member who left: disabled, kept for the record.
+    users.update(session, actor, created["chenjie"].id, UserUpdate(is_active=False))
+    auth.create_token(
+        session,
+        actor,
+        name="商城订单同步 Mall order sync",
+        scopes=[Permission.DASHBOARD_READ.value, Permission.USERS_READ.value],
+    )
+    return SeedResult(created=True, tenant_id=tenant.id)

@@ -1,0 +1,316 @@
+"""Background work: rows first, queue second.
+
+Work that must happen is a :class:`Job` row written in the business transaction. Huey only wakes
+a worker once that transaction has committed (nothing is enqueued for a rolled-back one). A worker
+claims the row atomically, runs its handler and marks it done in the handler's own transaction, so
+the handler's writes and "done" commit together. Failures are retried with jittered exponential
+backoff, recorded on the row. A periodic sweeper wakes rows that nobody woke (the process died
+between commit and enqueue, the queue was down, a worker crashed mid-job): the row is the truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import pkgutil
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from siyu.config import Settings, get_settings
+from siyu.db import (
+    BigId,
+    Base,
+    CreatedAtMixin,
+    Database,
+    IdMixin,
+    JSONDoc,
+    UTCDateTime,
+    after_commit,
+    get_database,
+    utcnow,
+)
+
+log = logging.getLogger("siyu.jobs")
+
+PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
+SWEEP_BATCH = 500
+BACKOFF_BASE = dt.timedelta(seconds=5)
+BACKOFF_CAP = dt.timedelta(hours=1)
+
+
+class Job(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("kind", "key"),
+        Index("ix_jobs_state_run_after", "state", "run_after"),
+    )
+
+    tenant_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    # Idempotency key: submitting the same (kind, key) twice yields the one row.
+    key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    state: Mapped[str] = mapped_column(String(12), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    run_after: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+Handler = Callable[[Session, Job], None]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    handler: Handler
+    max_attempts: int
+    lease: dt.timedelta
+
+
+_kinds: dict[str, JobKind] = {}
+
+
+def job(
+    kind: str, *, max_attempts: int = 8, lease_seconds: int = 300
+) -> Callable[[Handler], Handler]:
+    """Register ``handler(session, job)`` for a kind of job. It must not commit."""
+
+    def register(handler: Handler) -> Handler:
+        if kind in _kinds and _kinds[kind].handler is not handler:
+            raise RuntimeError(f"job kind {kind!r} registered twice")
+        _kinds[kind] = JobKind(kind, handler, max_attempts, dt.timedelta(seconds=lease_seconds))
+        return handler
+
+    return register
+
+
+def kinds() -> dict[str, JobKind]:
+    return dict(_kinds)
+
+
+# --- the queue --------------------------------------------------------------------------
+
+
+def make_huey(settings: Settings) -> Huey:
+    backend = settings.effective_jobs_backend
+    if backend == "redis":
+        return RedisHuey("siyu", url=settings.redis_url, results=False)
+    if backend == "memory":
+        return MemoryHuey("siyu", results=False)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("siyu", filename=str(settings.var_dir / "huey.db"), results=False)
+
+
+huey = make_huey(get_settings())
+
+
+@huey.task(name="siyu.wake_job")  # type: ignore[untyped-decorator]
+def wake_job(job_id: int) -> None:
+    run_job(get_database(), job_id)
+
+
+def wake(job_id: int, eta: dt.datetime | None = None) -> None:
+    """Ask a worker to run a job now or at ``eta``. Losing this call loses nothing (sweeper)."""
+    if eta is not None and eta > utcnow():
+        wake_job.schedule(args=(job_id,), eta=eta)
+    else:
+        wake_job(job_id)
+
+
+def submit(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    tenant_id: int | None = None,
+    key: str | None = None,
+    run_after: dt.datetime | None = None,
+) -> Job:
+    """Write a job row in the caller's transaction; a worker is woken after it commits.
+
+    With a ``key``, submitting again returns the existing row instead of a second job.
+    """
+    if kind not in _kinds:
+        raise KeyError(f"unknown job kind {kind!r}")
+    if key is not None:
+        existing = session.scalar(select(Job).where(Job.kind == kind, Job.key == key))
+        if existing is not None:
+            return existing
+    row = Job(
+        tenant_id=tenant_id,
+        kind=kind,
+        key=key,
+        payload=payload or {},
+        state=PENDING,
+        attempts=0,
+        max_attempts=_kinds[kind].max_attempts,
+        run_after=run_after or utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent submit with the same key won the race
+        found = session.scalar(select(Job).where(Job.kind == kind, Job.key == key))
+        if found is None:
+            raise
+        return found
+    job_id, eta = row.id, row.run_after
+    after_commit(session, lambda: wake(job_id, eta))
+    return row
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    delay = min(BACKOFF_BASE * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
+    return delay * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not security
+
+
+class _LostLease(Exception):
+    """Another worker re-claimed the job after our lease ran out; our attempt is void."""
+
+
+def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Claim and run one job. Returns True when this call completed it."""
+    now = now or utcnow()
+    with database.transaction() as session:
+        row = session.get(Job, job_id)
+        if row is None:
+            return False
+        kind = _kinds.get(row.kind)
+        lease = kind.lease if kind else dt.timedelta(minutes=5)
+        claimable = or_(
+            and_(Job.state == PENDING, Job.run_after <= now),
+            and_(Job.state == RUNNING, Job.locked_until < now),
+        )
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, claimable)
+            .values(state=RUNNING, attempts=Job.attempts + 1, locked_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        # Read back under the row lock the UPDATE took: this attempt's fencing number.
+        attempt = session.scalar(select(Job.attempts).where(Job.id == job_id)) or 1
+        job_kind, max_attempts = row.kind, row.max_attempts
+    try:
+        if kind is None:
+            raise LookupError(f"no handler for job kind {job_kind!r} in this version of Siyu")
+        with database.transaction() as session:
+            current = session.get(Job, job_id)
+            assert current is not None
+            kind.handler(session, current)
+            finished = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == RUNNING, Job.attempts == attempt)
+                .values(state=DONE, finished_at=utcnow(), locked_until=None, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+            if finished.rowcount != 1:  # type: ignore[attr-defined]
+                raise _LostLease
+    except _LostLease:
+        log.warning("job %s: lease lost, its work was rolled back and runs elsewhere", job_id)
+        return False
+    except Exception as exc:
+        give_up = attempt >= max_attempts or kind is None
+        retry_at = utcnow() + backoff(attempt)
+        log.warning(
+            "job %s (%s) attempt %s/%s failed: %r%s",
+            job_id, job_kind, attempt, max_attempts, exc, "; giving up" if give_up else "",
+        )
+        with database.transaction() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == RUNNING, Job.attempts == attempt)
+                .values(
+                    state=DEAD if give_up else PENDING,
+                    run_after=retry_at,
+                    locked_until=None,
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    finished_at=utcnow() if give_up else None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        if not give_up:
+            wake(job_id, retry_at)
+        return False
+    return True
+
+
+def overdue_ids(
+    session: Session, *, now: dt.datetime, grace: dt.timedelta, limit: int = SWEEP_BATCH
+) -> list[int]:
+    """Jobs that should have run by now: pending past their time, or running past their lease."""
+    return list(
+        session.scalars(
+            select(Job.id)
+            .where(
+                or_(
+                    and_(Job.state == PENDING, Job.run_after <= now - grace),
+                    and_(Job.state == RUNNING, Job.locked_until < now),
+                )
+            )
+            .order_by(Job.run_after)
+            .limit(limit)
+        )
+    )
+
+
+def sweep(database: Database, *, now: dt.datetime | None = None, grace: dt.timedelta | None = None) -> int:
+    """Wake every overdue job once more. Returns how many were woken."""
+    now = now or utcnow()
+    if grace is None:
+        grace = dt.timedelta(seconds=get_settings().job_sweep_grace_seconds)
+    with database.transaction() as session:
+        ids = overdue_ids(session, now=now, grace=grace)
+    for job_id in ids:
+        wake(job_id)
+    if ids:
+        log.info("sweeper woke %d overdue jobs", len(ids))
+    return len(ids)
+
+
+@huey.periodic_task(crontab(minute="*"), name="siyu.sweep_jobs")  # type: ignore[untyped-decorator]
+def sweep_jobs() -> None:
+    sweep(get_database())
+
+
+def every(schedule: crontab, kind: str) -> None:
+    """Run a job kind on a schedule. Each slot is one row (keyed by kind and minute), so several
+    schedulers running at once still produce one job per slot."""
+
+    def submit_slot() -> None:
+        slot = utcnow().strftime("%Y-%m-%dT%H:%M")
+        with get_database().transaction() as session:
+            submit(session, kind, key=f"schedule:{slot}")
+
+    huey.periodic_task(schedule, name=f"siyu.schedule.{kind}")(submit_slot)
+
+
+def load_task_modules() -> None:
+    """Import every ``siyu.<domain>.tasks`` module so its job kinds and schedules register."""
+    import siyu
+
+    for module in pkgutil.iter_modules(siyu.__path__):
+        if module.ispkg:
+            try:
+                importlib.import_module(f"siyu.{module.name}.tasks")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"siyu.{module.name}.tasks":
+                    raise
+
+
+def queue_size() -> int:
+    return int(huey.pending_count())

@@ -1,0 +1,9 @@
+"""Every table, imported in one place for Alembic and for ``siyu.db.Base.metadata``."""
+
+from siyu.audit.models import AuditEvent
+from siyu.auth.models import ApiToken, LoginFailure, LoginSession
+from siyu.jobs import Job
+from siyu.tenants.models import Tenant
+from siyu.users.models import User
+
+__all__ = ["ApiToken", "AuditEvent", "Job", "LoginFailure", "LoginSession", "Tenant", "User"]

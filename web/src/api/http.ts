@@ -1,0 +1,111 @@
+/**
+ * Minimal fetch wrapper shared by every API call.
+ *
+ * - same-origin cookies (the session cookie is HttpOnly and set by the server)
+ * - `Accept-Language` follows the console language
+ * - `X-CSRF-Token` on every state-changing request
+ * - errors become `ApiError` carrying the backend's `code` / localised `message`
+ */
+
+export interface ApiErrorBody {
+  code: string
+  message: string
+  detail?: unknown
+}
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly detail: unknown
+
+  constructor(status: number, body: ApiErrorBody) {
+    super(body.message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = body.code
+    this.detail = body.detail
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
+export type Query = Record<string, string | number | boolean | null | undefined>
+
+interface ClientConfig {
+  /** Current console language, sent as `Accept-Language`. */
+  locale: () => string
+  /** Message used when the server could not be reached or answered garbage. */
+  networkErrorMessage: () => string
+  /** Called for every 401 answer (after the error is built, before it is thrown). */
+  onUnauthorized: (error: ApiError) => void
+}
+
+const config: ClientConfig = {
+  locale: () => 'zh-CN',
+  networkErrorMessage: () => 'Network error',
+  onUnauthorized: () => {},
+}
+
+let csrfToken = ''
+
+export function configureClient(options: Partial<ClientConfig>): void {
+  Object.assign(config, options)
+}
+
+export function setCsrfToken(token: string | null | undefined): void {
+  csrfToken = token ?? ''
+}
+
+function buildUrl(path: string, query?: Query): string {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+  }
+  const qs = params.toString()
+  return qs ? `${path}?${qs}` : path
+}
+
+async function readError(response: Response): Promise<ApiErrorBody> {
+  try {
+    const body = (await response.json()) as Partial<ApiErrorBody>
+    if (body && typeof body.message === 'string') {
+      return { code: body.code ?? `http_${response.status}`, message: body.message, detail: body.detail }
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return { code: `http_${response.status}`, message: config.networkErrorMessage() }
+}
+
+export async function request<T>(
+  method: Method,
+  path: string,
+  options: { query?: Query; body?: unknown } = {},
+): Promise<T> {
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'Accept-Language': config.locale(),
+  }
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken
+
+  let response: Response
+  try {
+    response = await fetch(buildUrl(path, options.query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    })
+  } catch {
+    throw new ApiError(0, { code: 'network_error', message: config.networkErrorMessage() })
+  }
+
+  if (!response.ok) {
+    const error = new ApiError(response.status, await readError(response))
+    if (response.status === 401) config.onUnauthorized(error)
+    throw error
+  }
+  if (response.status === 204) return undefined as T
+  const text = await response.text()
+  return (text ? JSON.parse(text) : undefined) as T
+}

@@ -1,0 +1,56 @@
+import type { Component } from 'vue'
+import {
+  ChatDotRound,
+  DataAnalysis,
+  DataBoard,
+  Document,
+  Guide,
+  Key,
+  Picture,
+  PriceTag,
+  Promotion,
+  Grid,
+  Tickets,
+  User,
+  UserFilled,
+} from '@element-plus/icons-vue'
+
+/** Business domains that share the "coming in a later release" page until they are built. */
+export const UPCOMING_DOMAINS = [
+  'customers',
+  'tags',
+  'codes',
+  'groups',
+  'broadcasts',
+  'moments',
+  'journeys',
+  'orders',
+  'analytics',
+] as const
+export type UpcomingDomain = (typeof UPCOMING_DOMAINS)[number]
+
+export interface NavItem {
+  /** Route name; also the `nav.<name>` message key and the `nav-<name>` test id. */
+  name: string
+  path: string
+  icon: Component
+}
+
+export const mainNav: NavItem[] = [
+  { name: 'dashboard', path: '/', icon: DataBoard },
+  { name: 'customers', path: '/customers', icon: User },
+  { name: 'tags', path: '/tags', icon: PriceTag },
+  { name: 'codes', path: '/codes', icon: Grid },
+  { name: 'groups', path: '/groups', icon: ChatDotRound },
+  { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
+  { name: 'moments', path: '/moments', icon: Picture },
+  { name: 'journeys', path: '/journeys', icon: Guide },
+  { name: 'orders', path: '/orders', icon: Tickets },
+  { name: 'analytics', path: '/analytics', icon: DataAnalysis },
+]
+
+export const settingsNav: NavItem[] = [
+  { name: 'users', path: '/settings/users', icon: UserFilled },
+  { name: 'tokens', path: '/settings/tokens', icon: Key },
+  { name: 'audit', path: '/settings/audit', icon: Document },
+]

@@ -1,0 +1,91 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import AppLayout from '@/layout/AppLayout.vue'
+import { UPCOMING_DOMAINS } from '@/layout/nav'
+import { useAuthStore } from '@/stores/auth'
+import { safeRedirect } from '@/utils/redirect'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without a session. */
+    public?: boolean
+    /** Message key of the page title. */
+    titleKey?: string
+    /** For the shared "coming soon" page: which domain it stands in for. */
+    domain?: string
+  }
+}
+
+const ComingSoonPage = () => import('@/pages/ComingSoonPage.vue')
+
+const upcoming: RouteRecordRaw[] = UPCOMING_DOMAINS.map((domain) => ({
+  path: domain,
+  name: domain,
+  component: ComingSoonPage,
+  meta: { titleKey: `nav.${domain}`, domain },
+}))
+
+const routes: RouteRecordRaw[] = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/pages/LoginPage.vue'),
+    meta: { public: true, titleKey: 'login.title' },
+  },
+  {
+    path: '/',
+    component: AppLayout,
+    children: [
+      {
+        path: '',
+        name: 'dashboard',
+        component: () => import('@/pages/DashboardPage.vue'),
+        meta: { titleKey: 'nav.dashboard' },
+      },
+      ...upcoming,
+      { path: 'settings', redirect: { name: 'users' } },
+      {
+        path: 'settings/users',
+        name: 'users',
+        component: () => import('@/pages/UsersPage.vue'),
+        meta: { titleKey: 'nav.users' },
+      },
+      {
+        path: 'settings/tokens',
+        name: 'tokens',
+        component: () => import('@/pages/ApiTokensPage.vue'),
+        meta: { titleKey: 'nav.tokens' },
+      },
+      {
+        path: 'settings/audit',
+        name: 'audit',
+        component: () => import('@/pages/AuditLogPage.vue'),
+        meta: { titleKey: 'nav.audit' },
+      },
+      {
+        path: ':pathMatch(.*)*',
+        name: 'not-found',
+        component: () => import('@/pages/NotFoundPage.vue'),
+        meta: { titleKey: 'notFound.title' },
+      },
+    ],
+  },
+]
+
+const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes,
+})
+
+router.beforeEach(async (to) => {
+  const auth = useAuthStore()
+  const loggedIn = await auth.ensureSession()
+  if (to.meta.public) {
+    return to.name === 'login' && loggedIn ? safeRedirect(to.query.redirect) : true
+  }
+  if (!loggedIn) {
+    return { name: 'login', query: { redirect: to.fullPath } }
+  }
+  return true
+})
+
+export default router
