@@ -150,6 +150,8 @@ _AFTER_COMMIT_KEY = "siyu_after_commit"
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` after ``session`` commits; forget it if the session rolls back."""
+    if not session.in_transaction():
+        session.begin()  # tie the callback to a transaction, so a rollback drops it
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 

@@ -37,19 +37,36 @@ class RequestLimits:
             await self._refuse(headers, send_with_id)
             return
 
+        # A body without a declared length is counted as it arrives; past the limit the app sees
+        # the client go away (so no handler runs on a truncated body) and the answer is a 413.
         received = 0
+        too_large = False
         limit = self.max_body_bytes
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(limit=limit)
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send_with_id)
+        refused = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal refused
+            if too_large:
+                if not refused:
+                    refused = True
+                    await self._refuse(headers, send_with_id)
+                return
+            await send_with_id(message)
+
+        await self.app(scope, counting_receive, guarded_send)
 
     async def _refuse(self, headers: dict[str, str], send: Send) -> None:
         error = BodyTooLarge(limit=self.max_body_bytes)

@@ -34,6 +34,8 @@ export interface NavItem {
   name: string
   path: string
   icon: Component
+  /** Shown only to users holding this permission (the page's API needs it). */
+  permission?: string
 }
 
 export const mainNav: NavItem[] = [
@@ -50,7 +52,7 @@ export const mainNav: NavItem[] = [
 ]
 
 export const settingsNav: NavItem[] = [
-  { name: 'users', path: '/settings/users', icon: UserFilled },
-  { name: 'tokens', path: '/settings/tokens', icon: Key },
-  { name: 'audit', path: '/settings/audit', icon: Document },
+  { name: 'users', path: '/settings/users', icon: UserFilled, permission: 'users:read' },
+  { name: 'tokens', path: '/settings/tokens', icon: Key, permission: 'tokens:manage' },
+  { name: 'audit', path: '/settings/audit', icon: Document, permission: 'audit:read' },
 ]

@@ -54,7 +54,7 @@ const en: typeof zhCN = {
     admin: 'Admin',
     operator: 'Operator',
     shop_manager: 'Shop manager',
-    staff: 'Sales associate',
+    staff: 'Staff',
   },
   login: {
     title: 'Log in',

@@ -1,0 +1,109 @@
+"""Tenant A can neither read nor change tenant B's rows, on every route that exists.
+
+The routes come from the application's own route table, so a new route is covered the day it is
+added: one with a path parameter must get a factory below, one with a body a sample body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from siyu.app import API_PREFIX, DOMAIN_ROUTERS
+from siyu.db import Base
+from siyu.tenants.models import Tenant
+from tests.factories import make_tenant, make_token, make_user
+from tests.helpers import login
+
+MARKER = "租户B的秘密 tenant-b-secret"
+
+# Path parameter -> a row of tenant B carrying the marker.
+ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
+    "user_id": lambda session, tenant: make_user(session, tenant, display_name=MARKER).id,
+    "token_id": lambda session, tenant: make_token(session, tenant, name=MARKER)[0],
+}
+
+# A valid body per operation, so a refusal is about tenancy and not about validation.
+SAMPLE_BODIES: dict[str, dict[str, Any]] = {
+    "login": {"username": "nobody", "password": "nothing-at-all"},
+    "updateMe": {"locale": "en"},
+    "createUser": {
+        "username": "tenancy-probe",
+        "display_name": "probe",
+        "password": "probe-password",
+        "role": "staff",
+    },
+    "updateUser": {"display_name": "changed by tenant A", "role": "staff", "is_active": False},
+    "createApiToken": {"name": "probe", "scopes": ["dashboard:read"]},
+}
+
+ROUTES = [
+    (method, route)
+    for router in DOMAIN_ROUTERS
+    for route in router.routes
+    if isinstance(route, APIRoute)
+    for method in sorted(route.methods)
+]
+
+
+def _tenant_rows(session: Session, tenant_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    session.expire_all()
+    snapshot = {}
+    for table in Base.metadata.sorted_tables:
+        if "tenant_id" in table.c and table.name != "login_sessions":
+            rows = session.execute(select(table).where(table.c.tenant_id == tenant_id)).all()
+            snapshot[table.name] = sorted(tuple(map(str, row)) for row in rows)
+    return snapshot
+
+
+@pytest.mark.parametrize(
+    ("method", "route"), ROUTES, ids=[f"{m} {r.path}" for m, r in ROUTES]
+)
+def test_tenant_a_cannot_reach_tenant_b(
+    method: str, route: APIRoute, app_client: TestClient, session: Session
+) -> None:
+    tenant_a, tenant_b = make_tenant(session, "A"), make_tenant(session, "B")
+    owner_a = make_user(session, tenant_a)
+    b_ids = {name: factory(session, tenant_b) for name, factory in ID_FACTORIES.items()}
+    session.commit()
+    before = _tenant_rows(session, tenant_b.id)
+    login(app_client, owner_a.username)
+
+    params = re.findall(r"{(\w+)}", route.path)
+    missing = [p for p in params if p not in b_ids]
+    assert not missing, f"add a tenant-B factory for path parameter(s) {missing} of {route.path}"
+    path = route.path
+    for name in params:
+        path = path.replace(f"{{{name}}}", str(b_ids[name]))
+    body = None
+    if route.body_field is not None:
+        assert route.operation_id in SAMPLE_BODIES, f"add a sample body for {route.operation_id}"
+        body = SAMPLE_BODIES[route.operation_id]
+
+    response = app_client.request(method, API_PREFIX + path, json=body)
+
+    assert response.status_code < 500, response.text
+    if params:
+        assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.text}"
+    assert MARKER not in response.text
+    assert _tenant_rows(session, tenant_b.id) == before
+
+
+def test_the_route_table_holds_every_operation_the_api_serves(app_client: TestClient) -> None:
+    spec = app_client.get(f"{API_PREFIX}/openapi.json").json()
+    served = {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        if path.startswith(API_PREFIX)
+        for method in operations
+    }
+    listed = {(method, API_PREFIX + route.path) for method, route in ROUTES}
+    assert served == listed
+    assert all(r.operation_id for _m, r in ROUTES), "every route needs a stable operation id"

@@ -1,0 +1,102 @@
+"""Test fixtures: a database built by the real migrations, one rolled-back transaction per test.
+
+The suite runs on SQLite by default and on PostgreSQL when ``SIYU_TEST_DATABASE_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+_var_dir = tempfile.mkdtemp(prefix="siyu-test-")
+os.environ["SIYU_VAR_DIR"] = _var_dir
+os.environ["SIYU_JOBS_BACKEND"] = "memory"
+os.environ.setdefault("SIYU_ENV", "dev")
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from siyu import jobs, migrate  # noqa: E402
+from siyu.app import create_app  # noqa: E402
+from siyu.config import Settings, get_settings  # noqa: E402
+from siyu.db import Database, make_engine, set_database, utcnow  # noqa: E402
+
+TEST_DATABASE_URL = os.environ.get("SIYU_TEST_DATABASE_URL", "")
+
+
+def _database_url() -> str:
+    return TEST_DATABASE_URL or f"sqlite:///{Path(_var_dir) / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    url = _database_url()
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    with engine.begin() as connection:
+        migrate.upgrade(connection=connection)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database(engine: Engine) -> Iterator[Database]:
+    """Every session of this test joins one outer transaction, rolled back at the end."""
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    database = Database(engine, factory)
+    set_database(database)
+    jobs.huey.flush()
+    yield database
+    set_database(None)
+    jobs.huey.flush()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    with database.factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture
+def app_client(database: Database, settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, database)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def drain_jobs(database: Database) -> Callable[[], int]:
+    """Run what the queue holds, as a worker would; returns how many wake-ups ran."""
+
+    def drain() -> int:
+        ran = 0
+        postponed = []
+        while (task := jobs.huey.dequeue()) is not None:
+            if task.eta is not None and task.eta > utcnow().replace(tzinfo=None):
+                postponed.append(task)
+                continue
+            task.execute()
+            ran += 1
+        for task in postponed:
+            jobs.huey.enqueue(task)
+        return ran
+
+    return drain

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from siyu import jobs
+
+
+def test_healthz_reports_database_and_queue(app_client: TestClient) -> None:
+    response = app_client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
+    assert body["jobs"] == {"ok": True, "backend": "memory", "queued": 0, "overdue": 0}
+    assert body["wecom"]["status"] == "not_connected"
+
+
+def test_healthz_is_503_when_the_queue_is_unreachable(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down() -> int:
+        raise ConnectionError("Connection refused (redis 127.0.0.1:6379)")
+
+    monkeypatch.setattr(jobs, "queue_size", down)
+    response = app_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
+    assert "Connection refused" in response.json()["jobs"]["error"]
+
+
+def test_openapi_is_served_with_error_codes(app_client: TestClient) -> None:
+    spec = app_client.get("/api/v1/openapi.json").json()
+    login = spec["paths"]["/api/v1/auth/login"]["post"]
+    assert login["operationId"] == "login"
+    assert "invalid_credentials" in login["responses"]["401"]["description"]
+    assert "too_many_attempts" in login["responses"]["429"]["description"]
+    assert app_client.get("/api/v1/docs").status_code == 200
