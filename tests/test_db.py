@@ -61,8 +61,12 @@ def test_a_rolled_back_savepoint_keeps_the_outer_callbacks(database: Database) -
 
 
 def test_transaction_rolls_back_on_error(database: Database) -> None:
-    with pytest.raises(RuntimeError), database.transaction() as session:
-        make_tenant(session, name="rolled back")
-        raise RuntimeError("boom")
+    def fail_midway() -> None:
+        with database.transaction() as session:
+            make_tenant(session, name="rolled back")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_midway()
     with database.factory() as session:
         assert session.query(Tenant).filter(Tenant.name.startswith("rolled back")).count() == 0

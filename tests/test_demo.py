@@ -20,13 +20,16 @@ def test_seeding_twice_seeds_nothing_twice(session: Session) -> None:
         session.scalar(select(func.count()).select_from(AuditEvent)),
     )
     second = demo.seed(session, password=DEMO_PASSWORD)
-    assert first.created and not second.created
+    assert first.created
+    assert not second.created
     assert first.tenant_id == second.tenant_id
     assert counts == (
         session.scalar(select(func.count()).select_from(User)),
         session.scalar(select(func.count()).select_from(AuditEvent)),
     )
-    assert session.scalar(select(func.count()).select_from(Tenant).where(Tenant.slug == "demo")) == 1
+    assert (
+        session.scalar(select(func.count()).select_from(Tenant).where(Tenant.slug == "demo")) == 1
+    )
 
 
 def test_the_demo_dashboard_shows_the_demo_tenants_real_counts(

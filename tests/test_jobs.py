@@ -8,9 +8,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from siyu import jobs
+from siyu.audit import service as audit
 from siyu.audit.models import AuditEvent
 from siyu.auth.principal import system_principal
-from siyu.audit import service as audit
 from siyu.db import Database, utcnow
 from siyu.jobs import Job
 from tests.factories import make_tenant
@@ -33,8 +33,11 @@ def _effect(session: Session, job: Job) -> None:
 @jobs.job("test.stolen")
 def _stolen(session: Session, job: Job) -> None:
     audit.record(
-        session, system_principal(job.payload["tenant_id"]), "test.effect",
-        entity_type="job", entity_id=job.id,
+        session,
+        system_principal(job.payload["tenant_id"]),
+        "test.effect",
+        entity_type="job",
+        entity_id=job.id,
     )
     # Meanwhile another worker re-claimed the job after our lease ran out.
     session.execute(update(Job).where(Job.id == job.id).values(attempts=Job.attempts + 1))
@@ -42,9 +45,14 @@ def _stolen(session: Session, job: Job) -> None:
 
 def effects(database: Database) -> int:
     with database.factory() as session:
-        return session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "test.effect")
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "test.effect")
+            )
+            or 0
+        )
 
 
 def job_row(database: Database, job_id: int) -> Job:
@@ -65,7 +73,9 @@ def _no_failures() -> None:
     failures_left.clear()
 
 
-def submit(database: Database, tenant_id: int, kind: str = "test.effect", key: str | None = None) -> int:
+def submit(
+    database: Database, tenant_id: int, kind: str = "test.effect", key: str | None = None
+) -> int:
     with database.transaction() as session:
         return jobs.submit(session, kind, {"tenant_id": tenant_id}, tenant_id=tenant_id, key=key).id
 
@@ -97,7 +107,10 @@ def test_job_submitted_in_a_rolled_back_transaction_never_runs(
 
 
 def test_a_lost_enqueue_is_recovered_by_the_sweeper_exactly_once(
-    database: Database, tenant_id: int, drain_jobs: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+    database: Database,
+    tenant_id: int,
+    drain_jobs: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     real_wake = jobs.wake
 
@@ -136,7 +149,10 @@ def test_keyed_submit_returns_the_existing_job(database: Database, tenant_id: in
     second = submit(database, tenant_id, key="welcome:42")
     assert first == second
     with database.factory() as session:
-        assert session.scalar(select(func.count()).select_from(Job).where(Job.key == "welcome:42")) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(Job).where(Job.key == "welcome:42"))
+            == 1
+        )
 
 
 def test_a_failing_job_retries_with_growing_backoff_then_gives_up(

@@ -16,7 +16,9 @@ from rich.console import Console
 from siyu.auth.permissions import Role
 from siyu.config import ConfigError, get_settings
 
-app = typer.Typer(help="Siyu (私域) — SCRM for private-domain operations on WeCom.", no_args_is_help=True)
+app = typer.Typer(
+    help="Siyu (私域) — SCRM for private-domain operations on WeCom.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo tenant.", no_args_is_help=True)
 user_app = typer.Typer(help="Console members.", no_args_is_help=True)
@@ -101,7 +103,9 @@ def user_create(
     from siyu.users.schemas import UserCreate
 
     try:
-        data = UserCreate(username=username, display_name=display_name, password=password, role=role)
+        data = UserCreate(
+            username=username, display_name=display_name, password=password, role=role
+        )
         with get_database().transaction() as session:
             found = repository.get_by_slug(session, tenant)
             if found is None:
@@ -149,7 +153,9 @@ def worker(
     consumer = jobs.huey.create_consumer(
         workers=workers, worker_type="thread", periodic=True, check_worker_health=True
     )
-    console.print(f"worker started ({get_settings().effective_jobs_backend} queue, {workers} threads)")
+    console.print(
+        f"worker started ({get_settings().effective_jobs_backend} queue, {workers} threads)"
+    )
     consumer.run()
 
 
@@ -163,12 +169,14 @@ def up() -> None:
     demo_seed()
     env = dict(os.environ)
     children = [
-        subprocess.Popen([sys.executable, "-m", "siyu", "serve"], env=env),  # noqa: S603
-        subprocess.Popen([sys.executable, "-m", "siyu", "worker"], env=env),  # noqa: S603
+        subprocess.Popen([sys.executable, "-m", "siyu", "serve"], env=env),
+        subprocess.Popen([sys.executable, "-m", "siyu", "worker"], env=env),
     ]
     console.rule("[bold]Siyu 私域")
     console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
-    console.print(f"演示账号 Login  : [bold]{demo.DEMO_USERNAME}[/] / [bold]{settings.admin_password}[/]")
+    console.print(
+        f"演示账号 Login  : [bold]{demo.DEMO_USERNAME}[/] / [bold]{settings.admin_password}[/]"
+    )
     console.print(f"API 文档 Docs   : {settings.console_url}/api/v1/docs")
     console.print("按 Ctrl-C 停止 / Ctrl-C stops everything")
 

@@ -14,12 +14,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET_KEY = "dev-only-secret-key-change-me-0123456789"
-PLACEHOLDER_ADMIN_PASSWORD = "siyu-demo-2026"
+PLACEHOLDER_SECRET_KEY = "dev-only-secret-key-change-me-0123456789"  # noqa: S105 - refused outside dev
+PLACEHOLDER_ADMIN_PASSWORD = "siyu-demo-2026"  # noqa: S105 - refused outside dev
 MIN_SECRET_KEY_LENGTH = 32
 MIN_ADMIN_PASSWORD_LENGTH = 12
 # Variables with the prefix that belong to tooling rather than to the running product.
-OUTSIDE_SETTINGS = frozenset({"SIYU_TEST_DATABASE_URL", "SIYU_E2E_BASE_URL"})
+OUTSIDE_SETTINGS = frozenset({"SIYU_TEST_DATABASE_URL", "SIYU_TEST_REDIS_URL"})
 
 
 class ConfigError(RuntimeError):
@@ -76,7 +76,10 @@ class Settings(BaseSettings):
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.env == "dev":
             return self
-        if self.secret_key == PLACEHOLDER_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+        if (
+            self.secret_key == PLACEHOLDER_SECRET_KEY
+            or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
+        ):
             raise ConfigError(
                 f"SIYU_SECRET_KEY must be set to a random value of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters when SIYU_ENV={self.env} "

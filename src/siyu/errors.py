@@ -60,7 +60,10 @@ class Conflict(SiyuError):
 class InvalidInput(SiyuError):
     code = "invalid_input"
     status_code = 400
-    messages: ClassVar[dict[Locale, str]] = {"zh-CN": "输入有误：{reason}", "en": "Invalid input: {reason}"}
+    messages: ClassVar[dict[Locale, str]] = {
+        "zh-CN": "输入有误：{reason}",
+        "en": "Invalid input: {reason}",
+    }
 
 
 class NotAuthenticated(SiyuError):

@@ -41,7 +41,11 @@ def check(database: Database, settings: Settings) -> tuple[bool, dict[str, Any]]
         }
     except Exception as exc:
         healthy = False
-        report["jobs"] = {"ok": False, "backend": settings.effective_jobs_backend, "error": str(exc)[:300]}
+        report["jobs"] = {
+            "ok": False,
+            "backend": settings.effective_jobs_backend,
+            "error": str(exc)[:300],
+        }
     report["wecom"] = {"status": "not_connected"}
     report["status"] = "ok" if healthy else "degraded"
     return healthy, report

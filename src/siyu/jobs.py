@@ -20,14 +20,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from siyu.config import Settings, get_settings
 from siyu.db import (
-    BigId,
     Base,
+    BigId,
     CreatedAtMixin,
     Database,
     IdMixin,
@@ -173,8 +184,9 @@ def submit(
 
 
 def backoff(attempt: int) -> dt.timedelta:
-    delay = min(BACKOFF_BASE * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
-    return delay * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not security
+    delay: dt.timedelta = min(BACKOFF_BASE * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
+    jitter = random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not security
+    return delay * jitter
 
 
 class _LostLease(Exception):
@@ -228,7 +240,12 @@ def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) 
         retry_at = utcnow() + backoff(attempt)
         log.warning(
             "job %s (%s) attempt %s/%s failed: %r%s",
-            job_id, job_kind, attempt, max_attempts, exc, "; giving up" if give_up else "",
+            job_id,
+            job_kind,
+            attempt,
+            max_attempts,
+            exc,
+            "; giving up" if give_up else "",
         )
         with database.transaction() as session:
             session.execute(
@@ -268,7 +285,9 @@ def overdue_ids(
     )
 
 
-def sweep(database: Database, *, now: dt.datetime | None = None, grace: dt.timedelta | None = None) -> int:
+def sweep(
+    database: Database, *, now: dt.datetime | None = None, grace: dt.timedelta | None = None
+) -> int:
     """Wake every overdue job once more. Returns how many were woken."""
     now = now or utcnow()
     if grace is None:

@@ -16,11 +16,11 @@ from tests.helpers import login
 
 
 @pytest.fixture
-def owner_client(app_client: TestClient, session: Session) -> Iterator[TestClient]:
+def owner_client(app_client: TestClient, session: Session) -> TestClient:
     owner = make_user(session, make_tenant(session))
     session.commit()
     login(app_client, owner.username)
-    yield app_client
+    return app_client
 
 
 def _counts(session: Session) -> tuple[int, int]:
@@ -30,7 +30,9 @@ def _counts(session: Session) -> tuple[int, int]:
     return users, events
 
 
-def test_malformed_json_is_a_400_that_says_where(owner_client: TestClient, session: Session) -> None:
+def test_malformed_json_is_a_400_that_says_where(
+    owner_client: TestClient, session: Session
+) -> None:
     before = _counts(session)
     response = owner_client.post(
         "/api/v1/users", content=b'{"username": "x",', headers={"Content-Type": "application/json"}
@@ -42,10 +44,13 @@ def test_malformed_json_is_a_400_that_says_where(owner_client: TestClient, sessi
     assert _counts(session) == before
 
 
-def test_a_missing_field_is_a_422_naming_the_field(owner_client: TestClient, session: Session) -> None:
+def test_a_missing_field_is_a_422_naming_the_field(
+    owner_client: TestClient, session: Session
+) -> None:
     before = _counts(session)
     response = owner_client.post(
-        "/api/v1/users", json={"username": "ok-name", "password": "long-enough-pw", "role": "operator"}
+        "/api/v1/users",
+        json={"username": "ok-name", "password": "long-enough-pw", "role": "operator"},
     )
     assert response.status_code == 422
     body = response.json()

@@ -63,9 +63,7 @@ def _tenant_rows(session: Session, tenant_id: int) -> dict[str, list[tuple[Any, 
     return snapshot
 
 
-@pytest.mark.parametrize(
-    ("method", "route"), ROUTES, ids=[f"{m} {r.path}" for m, r in ROUTES]
-)
+@pytest.mark.parametrize(("method", "route"), ROUTES, ids=[f"{m} {r.path}" for m, r in ROUTES])
 def test_tenant_a_cannot_reach_tenant_b(
     method: str, route: APIRoute, app_client: TestClient, session: Session
 ) -> None:
@@ -91,7 +89,9 @@ def test_tenant_a_cannot_reach_tenant_b(
 
     assert response.status_code < 500, response.text
     if params:
-        assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.text}"
+        assert response.status_code == 404, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
     assert MARKER not in response.text
     assert _tenant_rows(session, tenant_b.id) == before
 

@@ -49,8 +49,14 @@ def test_wrong_password_is_refused_in_the_callers_language(
     bad = {"username": user.username, "password": "not-the-password"}
     zh = app_client.post("/api/v1/auth/login", json=bad)
     assert zh.status_code == 401
-    assert zh.json() == {"code": "invalid_credentials", "message": "用户名或密码错误", "detail": None}
-    en = app_client.post("/api/v1/auth/login", json=bad, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert zh.json() == {
+        "code": "invalid_credentials",
+        "message": "用户名或密码错误",
+        "detail": None,
+    }
+    en = app_client.post(
+        "/api/v1/auth/login", json=bad, headers={"Accept-Language": "en-US,en;q=0.9"}
+    )
     assert en.json()["message"] == "Wrong username or password"
     assert SESSION_COOKIE not in app_client.cookies
 
@@ -61,8 +67,12 @@ def test_unknown_user_and_disabled_user_get_the_same_answer(
     user = _user(session)
     user.is_active = False
     session.commit()
-    disabled = app_client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD})
-    unknown = app_client.post("/api/v1/auth/login", json={"username": "nobody", "password": PASSWORD})
+    disabled = app_client.post(
+        "/api/v1/auth/login", json={"username": user.username, "password": PASSWORD}
+    )
+    unknown = app_client.post(
+        "/api/v1/auth/login", json={"username": "nobody", "password": PASSWORD}
+    )
     assert disabled.status_code == unknown.status_code == 401
     assert disabled.json() == unknown.json()
 
@@ -83,14 +93,17 @@ def test_repeated_failures_throttle_even_the_right_password(
     assert throttled.json()["code"] == "too_many_attempts"
     assert "15" in throttled.json()["message"]
     # Once the window has passed, the right password works again and the failures are cleared.
-    session.execute(
-        update(LoginFailure).values(created_at=utcnow() - dt.timedelta(minutes=16))
-    )
+    session.execute(update(LoginFailure).values(created_at=utcnow() - dt.timedelta(minutes=16)))
     session.commit()
     login(app_client, user.username)
-    assert session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.username == user.username)
-    ) == 0
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.username == user.username)
+        )
+        == 0
+    )
 
 
 def test_me_needs_a_session(app_client: TestClient) -> None:
@@ -136,15 +149,15 @@ def test_state_changes_need_the_csrf_token_and_write_nothing_without_it(
     response = app_client.patch("/api/v1/auth/me", json={"locale": "en"})
     assert response.status_code == 403
     assert response.json()["code"] == "csrf_failed"
-    wrong = app_client.patch("/api/v1/auth/me", json={"locale": "en"}, headers={"X-CSRF-Token": "forged"})
+    wrong = app_client.patch(
+        "/api/v1/auth/me", json={"locale": "en"}, headers={"X-CSRF-Token": "forged"}
+    )
     assert wrong.status_code == 403
     session.expire_all()
     assert session.get(User, user.id).locale == "zh-CN"  # type: ignore[union-attr]
 
 
-def test_language_choice_is_remembered_per_member(
-    app_client: TestClient, session: Session
-) -> None:
+def test_language_choice_is_remembered_per_member(app_client: TestClient, session: Session) -> None:
     user = _user(session)
     login(app_client, user.username)
     response = app_client.patch("/api/v1/auth/me", json={"locale": "en"})

@@ -65,7 +65,9 @@ def test_a_token_cannot_be_granted_administration(app_client: TestClient, sessio
     assert app_client.get("/api/v1/api-tokens").json()["total"] == 0
 
 
-def test_tokens_need_no_csrf_header_but_sessions_do(app_client: TestClient, session: Session) -> None:
+def test_tokens_need_no_csrf_header_but_sessions_do(
+    app_client: TestClient, session: Session
+) -> None:
     tenant = make_tenant(session)
     staff = make_user(session, tenant, role=Role.STAFF)
     _id, plain = make_token(session, tenant, scopes=["dashboard:read"])

@@ -37,7 +37,9 @@ def request_locale(request: Request) -> Locale:
 
 
 def error_response(request: Request, error: SiyuError) -> JSONResponse:
-    body = ErrorBody(code=error.code, message=error.message(request_locale(request)), detail=error.detail)
+    body = ErrorBody(
+        code=error.code, message=error.message(request_locale(request)), detail=error.detail
+    )
     response = JSONResponse(body.model_dump(), status_code=error.status_code)
     if isinstance(error, SessionExpired):
         from siyu.api.deps import SESSION_COOKIE
@@ -49,8 +51,14 @@ def error_response(request: Request, error: SiyuError) -> JSONResponse:
 _FIELD_REASONS: dict[str, dict[Locale, str]] = {
     "missing": {"zh-CN": "必填", "en": "is required"},
     "string_pattern_mismatch": {"zh-CN": "格式不正确", "en": "has the wrong format"},
-    "string_too_short": {"zh-CN": "太短（至少 {min_length} 个字符）", "en": "is too short (at least {min_length} characters)"},
-    "string_too_long": {"zh-CN": "太长（最多 {max_length} 个字符）", "en": "is too long (at most {max_length} characters)"},
+    "string_too_short": {
+        "zh-CN": "太短（至少 {min_length} 个字符）",
+        "en": "is too short (at least {min_length} characters)",
+    },
+    "string_too_long": {
+        "zh-CN": "太长（最多 {max_length} 个字符）",
+        "en": "is too long (at most {max_length} characters)",
+    },
     "string_type": {"zh-CN": "必须是文本", "en": "must be text"},
     "enum": {"zh-CN": "只能是 {expected}", "en": "must be one of {expected}"},
     "literal_error": {"zh-CN": "只能是 {expected}", "en": "must be one of {expected}"},
@@ -110,7 +118,9 @@ def install(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
-            return error_response(request, RouteNotFound(method=request.method, path=request.url.path))
+            return error_response(
+                request, RouteNotFound(method=request.method, path=request.url.path)
+            )
         if exc.status_code == 405:
             return error_response(request, MethodNotAllowed(method=request.method))
         body = ErrorBody(code=f"http_{exc.status_code}", message=str(exc.detail))
@@ -118,7 +128,9 @@ def install(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = getattr(request.state, "request_id", "-")
-        log.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
+        log.exception(
+            "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id
+        )
         return error_response(request, InternalError(request_id=request_id))
 
     app.add_exception_handler(SiyuError, on_siyu_error)

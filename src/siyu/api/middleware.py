@@ -71,14 +71,21 @@ class RequestLimits:
     async def _refuse(self, headers: dict[str, str], send: Send) -> None:
         error = BodyTooLarge(limit=self.max_body_bytes)
         body = json.dumps(
-            {"code": error.code, "message": error.message(negotiate(headers.get("accept-language"))), "detail": None},
+            {
+                "code": error.code,
+                "message": error.message(negotiate(headers.get("accept-language"))),
+                "detail": None,
+            },
             ensure_ascii=False,
         ).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

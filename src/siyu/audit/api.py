@@ -18,7 +18,9 @@ ReadAudit = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 
 
 @router.get(
-    "/audit-logs", operation_id="listAuditLogs", response_model=AuditPage,
+    "/audit-logs",
+    operation_id="listAuditLogs",
+    response_model=AuditPage,
     responses=responses(*AUTH),
 )
 def list_audit_logs(

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siyu.db import BigId, Base, CreatedAtMixin, IdMixin, JSONDoc
+from siyu.db import Base, BigId, CreatedAtMixin, IdMixin, JSONDoc
 from siyu.tenants.models import TenantMixin
 
 

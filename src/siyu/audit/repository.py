@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from siyu.audit.models import AuditEvent
 
 
-def _filtered(tenant_id: int, action: str | None) -> Select[tuple[AuditEvent]]:
+def _filtered(tenant_id: int, action: str | None) -> Select[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
     if action:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
@@ -22,7 +22,9 @@ def page(
     query = _filtered(tenant_id, action)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).offset(offset).limit(limit)
+        query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .offset(offset)
+        .limit(limit)
     ).all()
     return rows, total
 

@@ -16,7 +16,7 @@ from siyu.api.deps import (
 from siyu.api.errors import responses
 from siyu.auth import repository, service
 from siyu.auth.errors import InvalidCredentials, TooManyAttempts, UnknownScope
-from siyu.auth.permissions import TOKEN_SCOPES, Permission
+from siyu.auth.permissions import TOKEN_SCOPES, Permission, Role
 from siyu.auth.principal import Principal
 from siyu.auth.schemas import (
     ApiTokenCreate,
@@ -51,7 +51,7 @@ def _me(session: DbSession, principal: Principal) -> MeOut:
         id=user.id,
         username=user.username,
         display_name=user.display_name,
-        role=user.role,  # type: ignore[arg-type]
+        role=Role(user.role),
         locale=principal.locale,
         tenant=TenantOut(id=tenant.id, name=tenant.name),
         permissions=sorted(p.value for p in principal.permissions),
@@ -101,7 +101,9 @@ def login(
 
 
 @router.post(
-    "/auth/logout", operation_id="logout", status_code=status.HTTP_204_NO_CONTENT,
+    "/auth/logout",
+    operation_id="logout",
+    status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(*AUTH),
 )
 def logout(request: Request, session: DbSession, _principal: ConsoleUser) -> Response:
@@ -126,7 +128,9 @@ def update_me(
         raise NotAuthenticated
     service.set_locale(user, body.locale)
     request.state.locale = body.locale
-    return _me(session, service.principal_for_user(user, ip=principal.ip, csrf_token=principal.csrf_token))
+    return _me(
+        session, service.principal_for_user(user, ip=principal.ip, csrf_token=principal.csrf_token)
+    )
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -135,18 +139,25 @@ ManageTokens = Annotated[Principal, Depends(require(Permission.TOKENS_MANAGE))]
 
 
 @router.get(
-    "/api-tokens/scopes", operation_id="getTokenScopes", response_model=ScopeList,
+    "/api-tokens/scopes",
+    operation_id="getTokenScopes",
+    response_model=ScopeList,
     responses=responses(*AUTH),
 )
 def get_token_scopes(request: Request, principal: ManageTokens) -> ScopeList:
     locale = principal.locale or negotiate(request.headers.get("accept-language"))
     return ScopeList(
-        scopes=[ScopeOut(key=p.value, label=pick(labels, locale)) for p, labels in TOKEN_SCOPES.items()]
+        scopes=[
+            ScopeOut(key=p.value, label=pick(labels, locale)) for p, labels in TOKEN_SCOPES.items()
+        ]
     )
 
 
 @router.get(
-    "/api-tokens", operation_id="listApiTokens", response_model=ApiTokenPage, responses=responses(*AUTH)
+    "/api-tokens",
+    operation_id="listApiTokens",
+    response_model=ApiTokenPage,
+    responses=responses(*AUTH),
 )
 def list_api_tokens(session: DbSession, principal: ManageTokens, paging: Paging) -> ApiTokenPage:
     rows, total = repository.page_tokens(
@@ -154,13 +165,18 @@ def list_api_tokens(session: DbSession, principal: ManageTokens, paging: Paging)
     )
     return ApiTokenPage(
         items=[ApiTokenOut.model_validate(r) for r in rows],
-        total=total, page=paging.page, page_size=paging.page_size,
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
     )
 
 
 @router.post(
-    "/api-tokens", operation_id="createApiToken", response_model=ApiTokenCreated,
-    status_code=status.HTTP_201_CREATED, responses=responses(*AUTH, UnknownScope),
+    "/api-tokens",
+    operation_id="createApiToken",
+    response_model=ApiTokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(*AUTH, UnknownScope),
 )
 def create_api_token(
     body: ApiTokenCreate, session: DbSession, principal: ManageTokens
@@ -170,8 +186,10 @@ def create_api_token(
 
 
 @router.delete(
-    "/api-tokens/{token_id}", operation_id="revokeApiToken",
-    status_code=status.HTTP_204_NO_CONTENT, responses=responses(*AUTH, NotFound),
+    "/api-tokens/{token_id}",
+    operation_id="revokeApiToken",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(*AUTH, NotFound),
 )
 def revoke_api_token(token_id: int, session: DbSession, principal: ManageTokens) -> Response:
     service.revoke_token(session, principal, token_id)

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siyu.db import BigId, Base, CreatedAtMixin, IdMixin, JSONDoc, UTCDateTime
+from siyu.db import Base, BigId, CreatedAtMixin, IdMixin, JSONDoc, UTCDateTime
 from siyu.tenants.models import TenantMixin
 
 

@@ -13,7 +13,9 @@ def session_by_token_hash(session: Session, token_hash: str) -> LoginSession | N
     return session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash))
 
 
-def failures_since(session: Session, *, username: str, ip: str, since: dt.datetime) -> tuple[int, int]:
+def failures_since(
+    session: Session, *, username: str, ip: str, since: dt.datetime
+) -> tuple[int, int]:
     """Failed sign-ins since ``since``: for this username, and from this address."""
     by_user = session.scalar(
         select(func.count())

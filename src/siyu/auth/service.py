@@ -24,7 +24,7 @@ from siyu.i18n import Locale
 from siyu.users import repository as users
 from siyu.users.models import User
 
-TOKEN_PREFIX = "siyu_"
+TOKEN_PREFIX = "siyu_"  # noqa: S105 - a public prefix, not a secret
 # How much of a token is kept in clear so people can tell their tokens apart.
 SHOWN_PREFIX_LENGTH = 12
 # Failures from one address count more loosely: an office shares one address.
@@ -36,9 +36,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def principal_for_user(
-    user: User, *, ip: str | None, csrf_token: str | None = None
-) -> Principal:
+def principal_for_user(user: User, *, ip: str | None, csrf_token: str | None = None) -> Principal:
     role = Role(user.role)
     return Principal(
         tenant_id=user.tenant_id,
@@ -73,8 +71,13 @@ def login(
     username = username.strip().lower()
     now = utcnow()
     window = dt.timedelta(minutes=settings.login_failure_window_minutes)
-    by_user, by_ip = repository.failures_since(session, username=username, ip=ip, since=now - window)
-    if by_user >= settings.login_max_failures or by_ip >= settings.login_max_failures * IP_FAILURE_FACTOR:
+    by_user, by_ip = repository.failures_since(
+        session, username=username, ip=ip, since=now - window
+    )
+    if (
+        by_user >= settings.login_max_failures
+        or by_ip >= settings.login_max_failures * IP_FAILURE_FACTOR
+    ):
         raise TooManyAttempts(minutes=settings.login_failure_window_minutes)
     user = users.get_by_username(session, username)
     valid = verify_password(user.password_hash if user else None, password)
@@ -139,7 +142,9 @@ def set_locale(user: User, locale: Locale) -> None:
 
 
 def resolve_token(session: Session, token: str, *, ip: str | None) -> Principal:
-    api_token = repository.token_by_hash(session, digest(token)) if token.startswith(TOKEN_PREFIX) else None
+    api_token = (
+        repository.token_by_hash(session, digest(token)) if token.startswith(TOKEN_PREFIX) else None
+    )
     if api_token is None or api_token.revoked_at is not None:
         raise InvalidToken
     now = utcnow()
@@ -148,7 +153,9 @@ def resolve_token(session: Session, token: str, *, ip: str | None) -> Principal:
     return Principal(
         tenant_id=api_token.tenant_id,
         label=f"token:{api_token.name}",
-        permissions=frozenset(Permission(s) for s in api_token.scopes if s in Permission.__members__.values()),
+        permissions=frozenset(
+            Permission(s) for s in api_token.scopes if s in Permission.__members__.values()
+        ),
         token_id=api_token.id,
         ip=ip,
     )
@@ -177,7 +184,11 @@ def create_token(
     session.add(api_token)
     session.flush()
     audit.record(
-        session, actor, "api_token.create", entity_type="api_token", entity_id=api_token.id,
+        session,
+        actor,
+        "api_token.create",
+        entity_type="api_token",
+        entity_id=api_token.id,
         after=token_snapshot(api_token),
     )
     return api_token, plain
@@ -191,7 +202,11 @@ def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
         api_token.revoked_at = utcnow()
         session.flush()
         audit.record(
-            session, actor, "api_token.revoke", entity_type="api_token", entity_id=api_token.id,
+            session,
+            actor,
+            "api_token.revoke",
+            entity_type="api_token",
+            entity_id=api_token.id,
             before=token_snapshot(api_token),
         )
     return api_token

@@ -18,7 +18,9 @@ def cleanup(session: Session, _job: Job) -> None:
     settings = get_settings()
     now = utcnow()
     repository.delete_expired(
-        session, now, failures_before=now - dt.timedelta(minutes=settings.login_failure_window_minutes)
+        session,
+        now,
+        failures_before=now - dt.timedelta(minutes=settings.login_failure_window_minutes),
     )
 
 

@@ -37,7 +37,9 @@ ReadDashboard = Annotated[Principal, Depends(require(Permission.DASHBOARD_READ))
 
 
 @router.get(
-    "/dashboard", operation_id="getDashboard", response_model=DashboardOut,
+    "/dashboard",
+    operation_id="getDashboard",
+    response_model=DashboardOut,
     responses=responses(*AUTH),
 )
 def get_dashboard(session: DbSession, principal: ReadDashboard) -> DashboardOut:
@@ -45,10 +47,14 @@ def get_dashboard(session: DbSession, principal: ReadDashboard) -> DashboardOut:
     days, values = service.activity(session, principal.tenant_id)
     return DashboardOut(
         cards=[
-            CardOut(key=c.key, label=pick(c.labels, locale), value=c.count(session, principal.tenant_id))
+            CardOut(
+                key=c.key, label=pick(c.labels, locale), value=c.count(session, principal.tenant_id)
+            )
             for c in service.cards()
         ],
         activity=ActivityOut(
-            label=pick({"zh-CN": "每日操作数", "en": "Actions per day"}, locale), days=days, values=values
+            label=pick({"zh-CN": "每日操作数", "en": "Actions per day"}, locale),
+            days=days,
+            values=values,
         ),
     )

@@ -78,7 +78,9 @@ def _jobs_week(session: Session, tenant_id: int) -> int:
     )
 
 
-def activity(session: Session, tenant_id: int, *, today: dt.date | None = None) -> tuple[list[str], list[int]]:
+def activity(
+    session: Session, tenant_id: int, *, today: dt.date | None = None
+) -> tuple[list[str], list[int]]:
     """Audit events per China-time day over the last two weeks, oldest first."""
     today = today or utcnow().astimezone(TENANT_TZ).date()
     first = today - dt.timedelta(days=ACTIVITY_DAYS - 1)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from siyu.db import BigId, Base, CreatedAtMixin, IdMixin
+from siyu.db import Base, BigId, CreatedAtMixin, IdMixin
 
 
 class Tenant(IdMixin, CreatedAtMixin, Base):
@@ -20,5 +20,5 @@ class TenantMixin:
     """The ``tenant_id`` column every domain table carries; repositories filter on it."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr receives the class
+    def tenant_id(cls) -> Mapped[int]:
         return mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

@@ -27,12 +27,16 @@ def list_users(session: DbSession, principal: ReadUsers, paging: Paging) -> User
     )
     return UserPage(
         items=[UserOut.model_validate(r) for r in rows],
-        total=total, page=paging.page, page_size=paging.page_size,
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
     )
 
 
 @router.get(
-    "/users/{user_id}", operation_id="getUser", response_model=UserOut,
+    "/users/{user_id}",
+    operation_id="getUser",
+    response_model=UserOut,
     responses=responses(*AUTH, NotFound),
 )
 def get_user(user_id: int, session: DbSession, principal: ReadUsers) -> UserOut:
@@ -43,7 +47,9 @@ def get_user(user_id: int, session: DbSession, principal: ReadUsers) -> UserOut:
 
 
 @router.post(
-    "/users", operation_id="createUser", response_model=UserOut,
+    "/users",
+    operation_id="createUser",
+    response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
     responses=responses(*AUTH, UsernameTaken, RoleNotAssignable),
 )
@@ -52,8 +58,12 @@ def create_user(body: UserCreate, session: DbSession, principal: ManageUsers) ->
 
 
 @router.patch(
-    "/users/{user_id}", operation_id="updateUser", response_model=UserOut,
+    "/users/{user_id}",
+    operation_id="updateUser",
+    response_model=UserOut,
     responses=responses(*AUTH, NotFound, RoleNotAssignable, LastOwner),
 )
-def update_user(user_id: int, body: UserUpdate, session: DbSession, principal: ManageUsers) -> UserOut:
+def update_user(
+    user_id: int, body: UserUpdate, session: DbSession, principal: ManageUsers
+) -> UserOut:
     return UserOut.model_validate(service.update(session, principal, user_id, body))

@@ -65,7 +65,11 @@ def update(session: Session, actor: Principal, user_id: int, data: UserUpdate) -
     losing_owner = user.role == Role.OWNER and (
         (data.role is not None and data.role != Role.OWNER) or data.is_active is False
     )
-    if losing_owner and user.is_active and repository.count_active_owners(session, actor.tenant_id) <= 1:
+    if (
+        losing_owner
+        and user.is_active
+        and repository.count_active_owners(session, actor.tenant_id) <= 1
+    ):
         raise LastOwner
     if data.display_name is not None:
         user.display_name = data.display_name.strip()
@@ -77,7 +81,12 @@ def update(session: Session, actor: Principal, user_id: int, data: UserUpdate) -
     if after != before:
         session.flush()
         audit.record(
-            session, actor, "user.update", entity_type="user", entity_id=user.id,
-            before=before, after=after,
+            session,
+            actor,
+            "user.update",
+            entity_type="user",
+            entity_id=user.id,
+            before=before,
+            after=after,
         )
     return user

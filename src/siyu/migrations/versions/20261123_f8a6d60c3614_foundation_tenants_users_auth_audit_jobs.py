@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import siyu.db
-from sqlalchemy.dialects import postgresql
 
 revision: str = "f8a6d60c3614"
 down_revision: str | None = None
