@@ -40,6 +40,8 @@ export default defineConfig({
             },
             { name: 'echarts', test: /node_modules[\\/](echarts|zrender)[\\/]/, priority: 20 },
             { name: 'vendor', test: /node_modules[\\/]/, priority: 10 },
+            // the console's own shared modules (API client, i18n, stores, helpers)
+            { name: 'core', test: /[\\/]src[\\/](api|i18n|locales|stores|utils|composables)[\\/]/, priority: 5 },
           ],
         },
       },
