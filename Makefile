@@ -35,13 +35,18 @@ lock: $(VENV)/bin/python
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -q -o requirements/base.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements/dev.txt
 
-$(CONSOLE): $(WEB_SOURCES)
-	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-lint: $(VENV)/.dev
+$(CONSOLE): web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+lint: $(VENV)/.dev web/node_modules/.installed
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	cd web && npm run --silent typecheck
 
 types: $(VENV)/.dev
 	$(BIN)/mypy src
