@@ -35,4 +35,11 @@ def test_openapi_is_served_with_error_codes(app_client: TestClient) -> None:
     assert login["operationId"] == "login"
     assert "invalid_credentials" in login["responses"]["401"]["description"]
     assert "too_many_attempts" in login["responses"]["429"]["description"]
-    assert app_client.get("/api/v1/docs").status_code == 200
+
+
+def test_api_docs_load_nothing_from_a_cdn(app_client: TestClient) -> None:
+    docs = app_client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert "/api-docs/swagger-ui-bundle.js" in docs.text
+    assert "https://" not in docs.text
+    assert "http://" not in docs.text

@@ -1,6 +1,29 @@
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath, URL } from 'node:url'
-import { defineConfig } from 'vite'
+import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
+
+/** The API docs page (/api/v1/docs) uses Swagger UI from its npm package, never from a CDN. */
+function apiDocsAssets(): Plugin {
+  const files = ['swagger-ui-bundle.js', 'swagger-ui.css']
+  let outDir = ''
+  return {
+    name: 'siyu-api-docs-assets',
+    apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir
+    },
+    closeBundle() {
+      const require = createRequire(import.meta.url)
+      const source = dirname(require.resolve('swagger-ui-dist/package.json'))
+      const target = join(outDir, 'api-docs')
+      mkdirSync(target, { recursive: true })
+      for (const file of files) copyFileSync(join(source, file), join(target, file))
+    },
+  }
+}
 
 const backend = 'http://127.0.0.1:8000'
 const proxy = {
@@ -10,7 +33,7 @@ const proxy = {
 
 export default defineConfig({
   base: '/',
-  plugins: [vue()],
+  plugins: [vue(), apiDocsAssets()],
   resolve: {
     alias: {
       '@': fileURLToPath(new URL('./src', import.meta.url)),

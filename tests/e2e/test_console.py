@@ -71,3 +71,13 @@ def test_an_owner_adds_a_member_from_the_console(page: Page) -> None:
     page.goto("/settings/audit")
     newest = page.get_by_test_id("audit-table").locator("tbody tr").first
     expect(newest).to_contain_text("user.create")
+
+
+def test_the_api_docs_render_from_local_assets(page: Page, live_server: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/api/v1/docs")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("Siyu API")
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/v1/auth/login")
+    assert requested
+    assert [url for url in requested if not url.startswith(live_server)] == []
