@@ -36,6 +36,8 @@ def _setup_logging() -> None:
         level=get_settings().log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Huey logs every task at INFO; Siyu's own job log lines say what matters.
+    logging.getLogger("huey").setLevel(logging.WARNING)
 
 
 @db_app.command("upgrade")
@@ -172,6 +174,7 @@ def up() -> None:
         subprocess.Popen([sys.executable, "-m", "siyu", "serve"], env=env),
         subprocess.Popen([sys.executable, "-m", "siyu", "worker"], env=env),
     ]
+    _wait_until_serving(settings.console_url, children[0])
     console.rule("[bold]Siyu 私域")
     console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
     console.print(
@@ -179,6 +182,7 @@ def up() -> None:
     )
     console.print(f"API 文档 Docs   : {settings.console_url}/api/v1/docs")
     console.print("按 Ctrl-C 停止 / Ctrl-C stops everything")
+    console.rule()
 
     def stop(*_: object) -> None:
         for child in children:
@@ -200,6 +204,19 @@ def up() -> None:
                 child.kill()
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
     raise typer.Exit(1 if failed else 0)
+
+
+def _wait_until_serving(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Print the banner once the console answers, so it is the last thing on screen."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
 
 
 def main() -> None:
