@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = 15
     max_body_bytes: int = 2 * 1024 * 1024
     job_sweep_grace_seconds: int = 60
+    # WeCom: the real API host, or the sandbox's address for demos and tests.
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8100
+    sandbox_database_url: str = ""
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -104,6 +109,14 @@ class Settings(BaseSettings):
         if self.jobs_backend != "auto":
             return self.jobs_backend
         return "redis" if self.redis_url else "sqlite"
+
+    @property
+    def effective_sandbox_database_url(self) -> str:
+        return self.sandbox_database_url or f"sqlite:///{self.var_dir / 'sandbox.db'}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://{self.sandbox_host}:{self.sandbox_port}"
 
     @property
     def console_url(self) -> str:
