@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from siyu import jobs
+from tests.factories import make_tenant
+from tests.wecom.factories import connect
 
 
 def test_healthz_reports_database_and_queue(app_client: TestClient) -> None:
@@ -14,6 +17,18 @@ def test_healthz_reports_database_and_queue(app_client: TestClient) -> None:
     assert body["database"]["ok"] is True
     assert body["jobs"] == {"ok": True, "backend": "memory", "queued": 0, "overdue": 0}
     assert body["wecom"]["status"] == "not_connected"
+
+
+def test_healthz_reports_connected_corps(app_client: TestClient, session: Session) -> None:
+    connect(session, make_tenant(session))
+    session.commit()
+    wecom = app_client.get("/healthz").json()["wecom"]
+    assert wecom == {
+        "status": "connected",
+        "connections": 1,
+        "failing_checks": 0,
+        "awaiting_verification": 1,
+    }
 
 
 def test_healthz_is_503_when_the_queue_is_unreachable(

@@ -20,6 +20,8 @@ from siyu.dashboard.api import router as dashboard_router
 from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
 from siyu.users.api import router as users_router
+from siyu.wecom.api import callback_router
+from siyu.wecom.api import router as wecom_router
 
 API_PREFIX = "/api/v1"
 CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
@@ -31,7 +33,13 @@ _NO_CONSOLE = """<!doctype html><meta charset="utf-8"><title>Siyu</title>
 
 
 # Every domain's routes; the tenancy test walks this table, so new routes are covered.
-DOMAIN_ROUTERS: tuple[APIRouter, ...] = (auth_router, users_router, audit_router, dashboard_router)
+DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    users_router,
+    audit_router,
+    dashboard_router,
+    wecom_router,
+)
 
 
 def api_router() -> APIRouter:
@@ -57,6 +65,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     errors.install(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.include_router(api_router())
+    app.include_router(callback_router)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from siyu import jobs
 from siyu.config import Settings
 from siyu.db import Database, utcnow
+from siyu.wecom.models import WeComConnection
 
 
 def check(database: Database, settings: Settings) -> tuple[bool, dict[str, Any]]:
@@ -26,6 +28,7 @@ def check(database: Database, settings: Settings) -> tuple[bool, dict[str, Any]]
                     limit=1000,
                 )
             )
+            report["wecom"] = _wecom(session)
         report["database"] = {"ok": True, "dialect": database.engine.dialect.name}
     except Exception as exc:
         healthy = False
@@ -46,6 +49,25 @@ def check(database: Database, settings: Settings) -> tuple[bool, dict[str, Any]]
             "backend": settings.effective_jobs_backend,
             "error": str(exc)[:300],
         }
-    report["wecom"] = {"status": "not_connected"}
+    report.setdefault("wecom", {"status": "unknown"})
     report["status"] = "ok" if healthy else "degraded"
     return healthy, report
+
+
+def _wecom(session: Session) -> dict[str, Any]:
+    """Connected corps, and how many failed their last check or still await WeCom's URL check."""
+    total, failing, unverified = session.execute(
+        select(
+            func.count(),
+            func.count().filter(WeComConnection.last_test_ok.is_(False)),
+            func.count().filter(WeComConnection.verified_at.is_(None)),
+        ).select_from(WeComConnection)
+    ).one()
+    if not total:
+        return {"status": "not_connected"}
+    return {
+        "status": "connected" if not failing else "failing",
+        "connections": total,
+        "failing_checks": failing,
+        "awaiting_verification": unverified,
+    }

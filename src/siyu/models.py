@@ -5,5 +5,17 @@ from siyu.auth.models import ApiToken, LoginFailure, LoginSession
 from siyu.jobs import Job
 from siyu.tenants.models import Tenant
 from siyu.users.models import User
+from siyu.wecom.models import WeComConnection, WeComEvent, WeComToken
 
-__all__ = ["ApiToken", "AuditEvent", "Job", "LoginFailure", "LoginSession", "Tenant", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Job",
+    "LoginFailure",
+    "LoginSession",
+    "Tenant",
+    "User",
+    "WeComConnection",
+    "WeComEvent",
+    "WeComToken",
+]

@@ -21,6 +21,7 @@ from siyu.db import Base
 from siyu.tenants.models import Tenant
 from tests.factories import make_tenant, make_token, make_user
 from tests.helpers import login
+from tests.wecom.factories import connect
 
 MARKER = "租户B的秘密 tenant-b-secret"
 
@@ -42,7 +43,11 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     },
     "updateUser": {"display_name": "changed by tenant A", "role": "staff", "is_active": False},
     "createApiToken": {"name": "probe", "scopes": ["dashboard:read"]},
+    "saveWeComConnection": {"corp_id": "wwtenantaprobe", "contact_secret": "probe-secret"},
 }
+
+# Rows of tenant B that no path names, whose identifying text must never reach tenant A.
+B_CORP_ID = "wwtenantbsecret"
 
 ROUTES = [
     (method, route)
@@ -70,6 +75,7 @@ def test_tenant_a_cannot_reach_tenant_b(
     tenant_a, tenant_b = make_tenant(session, "A"), make_tenant(session, "B")
     owner_a = make_user(session, tenant_a)
     b_ids = {name: factory(session, tenant_b) for name, factory in ID_FACTORIES.items()}
+    connect(session, tenant_b, corp_id=B_CORP_ID)
     session.commit()
     before = _tenant_rows(session, tenant_b.id)
     login(app_client, owner_a.username)
@@ -93,6 +99,7 @@ def test_tenant_a_cannot_reach_tenant_b(
             f"{method} {path}: {response.status_code} {response.text}"
         )
     assert MARKER not in response.text
+    assert B_CORP_ID not in response.text
     assert _tenant_rows(session, tenant_b.id) == before
 
 

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     USERS_READ = "users:read"
     USERS_MANAGE = "users:manage"
     TOKENS_MANAGE = "tokens:manage"
+    WECOM_MANAGE = "wecom:manage"
 
 
 _EVERYTHING = frozenset(Permission)

@@ -1,0 +1,195 @@
+"""A small typed WeCom client over httpx.
+
+- The access token is cached per (corp, secret) across processes by :class:`TokenStore` and
+  refreshed once when WeCom says it is invalid (40001/40014/42001) — one fetch even when many
+  workers see the expiry together.
+- Network errors, 5xx and ``-1`` (system busy) are retried with jittered backoff; rate limits
+  (45009/45033) slow down instead of failing at once.
+- Every other error becomes the typed exception of :mod:`siyu.wecom.errors`.
+- Responses are validated into :mod:`siyu.wecom.schemas` models.
+- The base URL is a setting, so the same client talks to WeCom or to the sandbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from siyu.wecom import schemas
+from siyu.wecom.errors import (
+    RateLimited,
+    TokenInvalid,
+    UnexpectedResponse,
+    WeComError,
+    WeComUnavailable,
+    error_for,
+)
+from siyu.wecom.tokens import TokenStore
+
+log = logging.getLogger("siyu.wecom")
+
+M = TypeVar("M", bound=BaseModel)
+
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 - a path, not a secret
+
+
+class WeComClient:
+    def __init__(
+        self,
+        corp_id: str,
+        secret: str,
+        *,
+        tokens: TokenStore,
+        base_url: str = "https://qyapi.weixin.qq.com",
+        http: httpx.Client | None = None,
+        timeout: float = 10.0,
+        retries: int = 3,
+        rate_limit_budget: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.corp_id = corp_id
+        self.secret = secret
+        self.tokens = tokens
+        self.base_url = base_url.rstrip("/")
+        self.http = http or httpx.Client(timeout=timeout)
+        self.retries = retries
+        self.rate_limit_budget = rate_limit_budget
+        self.sleep = sleep
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, params: dict[str, Any], body: Any) -> dict[str, Any]:
+        """One HTTP exchange with retries for the network, 5xx, -1 and rate limits."""
+        attempt = 0
+        slowed = 0.0
+        while True:
+            attempt += 1
+            try:
+                response = self.http.request(method, self.base_url + path, params=params, json=body)
+            except httpx.TransportError as exc:
+                if attempt > self.retries:
+                    raise WeComUnavailable(endpoint=path, reason=type(exc).__name__) from exc
+                self._backoff(attempt)
+                continue
+            if response.status_code >= 500:
+                if attempt > self.retries:
+                    raise WeComUnavailable(endpoint=path, reason=f"HTTP {response.status_code}")
+                self._backoff(attempt)
+                continue
+            try:
+                data = response.json()
+            except ValueError:
+                raise UnexpectedResponse(endpoint=path, problem="the body is not JSON") from None
+            if not isinstance(data, dict):
+                raise UnexpectedResponse(endpoint=path, problem="the body is not a JSON object")
+            errcode = data.get("errcode", 0)
+            if errcode == -1 and attempt <= self.retries:
+                self._backoff(attempt)
+                continue
+            if errcode in RateLimited.errcodes and slowed < self.rate_limit_budget:
+                # Slow down rather than fail: WeCom's minute window clears by itself.
+                delay = min(2.0 ** min(attempt, 5), self.rate_limit_budget - slowed)
+                log.warning("WeCom rate limit %s on %s; waiting %.1fs", errcode, path, delay)
+                self.sleep(delay)
+                slowed += delay
+                continue
+            return data
+
+    def _backoff(self, attempt: int) -> None:
+        self.sleep(min(0.5 * 2 ** (attempt - 1), 8.0) * random.uniform(0.5, 1.5))  # noqa: S311
+
+    def fetch_token(self) -> tuple[str, int]:
+        params = {"corpid": self.corp_id, "corpsecret": self.secret}
+        data = self._send("GET", TOKEN_PATH, params, None)
+        reply = self._parse(TOKEN_PATH, data, schemas.TokenReply)
+        return reply.access_token, reply.expires_in
+
+    def _parse(self, path: str, data: dict[str, Any], model: type[M]) -> M:
+        errcode = data.get("errcode", 0)
+        if errcode:
+            raise error_for(int(errcode), str(data.get("errmsg", "")), path)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "(root)"
+            raise UnexpectedResponse(
+                endpoint=path, problem=f"field {field}: {first['msg']}"
+            ) from None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> M:
+        """Call a WeCom API with the access token; refresh the token once if WeCom says so."""
+        refreshed = False
+        while True:
+            token = self.tokens.get(self.corp_id, self.secret, self.fetch_token)
+            data = self._send(method, path, {**(params or {}), "access_token": token}, body)
+            errcode = data.get("errcode", 0)
+            if errcode in TOKEN_ERRORS and not refreshed:
+                self.tokens.invalidate(self.corp_id, self.secret, token)
+                refreshed = True
+                continue
+            if errcode in TOKEN_ERRORS:
+                raise TokenInvalid(int(errcode), str(data.get("errmsg", "")), path)
+            return self._parse(path, data, model)
+
+    def get(self, path: str, model: type[M], **params: Any) -> M:
+        return self.call("GET", path, model, params=params)
+
+    def post(self, path: str, model: type[M], body: dict[str, Any]) -> M:
+        return self.call("POST", path, model, body=body)
+
+    # --- organisation -------------------------------------------------------------------
+
+    def list_departments(self, department_id: int | None = None) -> list[schemas.Department]:
+        params = {"id": department_id} if department_id is not None else {}
+        return self.get("/cgi-bin/department/list", schemas.DepartmentList, **params).department
+
+    # --- customer contact ---------------------------------------------------------------
+
+    def get_follow_user_list(self) -> list[str]:
+        path = "/cgi-bin/externalcontact/get_follow_user_list"
+        return self.get(path, schemas.FollowUserList).follow_user
+
+    def list_external_contacts(self, userid: str) -> list[str]:
+        path = "/cgi-bin/externalcontact/list"
+        return self.get(path, schemas.ExternalUserIdList, userid=userid).external_userid
+
+    def get_external_contact(
+        self, external_userid: str, cursor: str = ""
+    ) -> schemas.ExternalContactDetail:
+        path = "/cgi-bin/externalcontact/get"
+        params = {"external_userid": external_userid}
+        if cursor:
+            params["cursor"] = cursor
+        return self.get(path, schemas.ExternalContactDetail, **params)
+
+    def batch_get_by_user(
+        self, userids: list[str], cursor: str = "", limit: int = 100
+    ) -> schemas.ContactsByUser:
+        body = {"userid_list": userids, "cursor": cursor, "limit": limit}
+        return self.post("/cgi-bin/externalcontact/batch/get_by_user", schemas.ContactsByUser, body)
+
+    def get_corp_tag_list(
+        self, tag_ids: list[str] | None = None, group_ids: list[str] | None = None
+    ) -> list[schemas.CorpTagGroup]:
+        body = {"tag_id": tag_ids or [], "group_id": group_ids or []}
+        path = "/cgi-bin/externalcontact/get_corp_tag_list"
+        return self.post(path, schemas.CorpTagList, body).tag_group
+
+
+__all__ = ["WeComClient", "WeComError"]

@@ -1,0 +1,126 @@
+"""WeCom's response shapes, as pydantic models. Unknown extra fields are ignored (WeCom adds
+fields over time); a missing or mistyped field we rely on is an error naming endpoint and field."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WeComModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Reply(WeComModel):
+    errcode: int = 0
+    errmsg: str = "ok"
+
+
+class TokenReply(Reply):
+    access_token: str = Field(min_length=1, max_length=512)
+    expires_in: int
+
+
+class Department(WeComModel):
+    id: int
+    name: str
+    parentid: int = 0
+    order: int = 0
+
+
+class DepartmentList(Reply):
+    department: list[Department]
+
+
+class FollowUserList(Reply):
+    follow_user: list[str]
+
+
+class ExternalUserIdList(Reply):
+    external_userid: list[str]
+
+
+class ExternalContact(WeComModel):
+    external_userid: str
+    name: str
+    type: int = 1
+    gender: int = 0
+    avatar: str = ""
+    unionid: str = ""
+    corp_name: str = ""
+
+
+class FollowTag(WeComModel):
+    group_name: str = ""
+    tag_name: str = ""
+    tag_id: str = ""
+    type: int = 1
+
+
+class FollowUser(WeComModel):
+    userid: str
+    remark: str = ""
+    description: str = ""
+    createtime: int
+    tags: list[FollowTag] = []
+    remark_mobiles: list[str] = []
+    add_way: int = 0
+    state: str = ""
+    oper_userid: str = ""
+
+
+class ExternalContactDetail(Reply):
+    external_contact: ExternalContact
+    follow_user: list[FollowUser] = []
+    next_cursor: str = ""
+
+
+class FollowInfo(WeComModel):
+    userid: str
+    remark: str = ""
+    description: str = ""
+    createtime: int
+    tag_id: list[str] = []
+    remark_mobiles: list[str] = []
+    add_way: int = 0
+    state: str = ""
+    oper_userid: str = ""
+
+
+class ContactWithFollow(WeComModel):
+    external_contact: ExternalContact
+    follow_info: FollowInfo
+
+
+class ContactsByUser(Reply):
+    external_contact_list: list[ContactWithFollow]
+    next_cursor: str = ""
+
+
+class CorpTag(WeComModel):
+    id: str
+    name: str
+    create_time: int = 0
+    order: int = 0
+    deleted: bool = False
+
+
+class CorpTagGroup(WeComModel):
+    group_id: str
+    group_name: str
+    create_time: int = 0
+    order: int = 0
+    deleted: bool = False
+    tag: list[CorpTag] = []
+
+
+class CorpTagList(Reply):
+    tag_group: list[CorpTagGroup]
+
+
+class AddedTagGroup(Reply):
+    tag_group: CorpTagGroup
+
+
+class ContactWayCreated(Reply):
+    config_id: str
+    qr_code: str = ""
