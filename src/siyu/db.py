@@ -10,9 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -141,6 +151,33 @@ def get_database() -> Database:
 def set_database(database: Database | None) -> None:
     global _database  # noqa: PLW0603
     _database = database
+
+
+_insert_statements: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def insert_unless_exists(
+    session: Session, model: type[Base], values: dict[str, Any], unique: list[str]
+) -> int | None:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` on both databases: the new row's id, or
+    None when a row with the same unique columns exists. One statement, no savepoint — the way
+    to write idempotency keys on hot paths. Statements are built once and reused with bound
+    parameters, so SQLAlchemy's compiled cache applies."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    dialect = session.get_bind().dialect.name
+    table = cast(Table, model.__table__)
+    cache_key = (dialect, table.name, tuple(unique), tuple(sorted(values)))
+    statement = _insert_statements.get(cache_key)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(table).on_conflict_do_nothing(index_elements=unique).returning(table.c.id)
+        )
+        _insert_statements[cache_key] = statement
+    new_id: int | None = session.execute(statement, values).scalar_one_or_none()
+    return new_id
 
 
 # --- after-commit callbacks ---------------------------------------------------------------

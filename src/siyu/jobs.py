@@ -17,7 +17,7 @@ import pkgutil
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import (
@@ -25,14 +25,15 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
+    insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from siyu.config import Settings, get_settings
@@ -46,6 +47,7 @@ from siyu.db import (
     UTCDateTime,
     after_commit,
     get_database,
+    insert_unless_exists,
     utcnow,
 )
 
@@ -122,7 +124,10 @@ def make_huey(settings: Settings) -> Huey:
     if backend == "memory":
         return MemoryHuey("siyu", results=False)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("siyu", filename=str(settings.var_dir / "huey.db"), results=False)
+    # No fsync for the queue: it only wakes workers, and a lost wake-up is the sweeper's job.
+    return SqliteHuey(
+        "siyu", filename=str(settings.var_dir / "huey.db"), results=False, fsync=False
+    )
 
 
 huey = make_huey(get_settings())
@@ -141,6 +146,10 @@ def wake(job_id: int, eta: dt.datetime | None = None) -> None:
         wake_job(job_id)
 
 
+_JOBS = cast(Table, Job.__table__)
+_INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id)
+
+
 def submit(
     session: Session,
     kind: str,
@@ -149,38 +158,35 @@ def submit(
     tenant_id: int | None = None,
     key: str | None = None,
     run_after: dt.datetime | None = None,
-) -> Job:
-    """Write a job row in the caller's transaction; a worker is woken after it commits.
-
-    With a ``key``, submitting again returns the existing row instead of a second job.
-    """
+) -> int:
+    """Write a job row in the caller's transaction and return its id; a worker is woken after
+    the transaction commits. With a ``key``, submitting again returns the existing job's id and
+    creates nothing (the unique constraint on kind and key decides, even between processes)."""
     if kind not in _kinds:
         raise KeyError(f"unknown job kind {kind!r}")
-    if key is not None:
-        existing = session.scalar(select(Job).where(Job.kind == kind, Job.key == key))
-        if existing is not None:
+    eta = run_after or utcnow()
+    values = {
+        "tenant_id": tenant_id,
+        "kind": kind,
+        "key": key,
+        "payload": payload or {},
+        "state": PENDING,
+        "attempts": 0,
+        "max_attempts": _kinds[kind].max_attempts,
+        "run_after": eta,
+        "created_at": utcnow(),
+    }
+    if key is None:
+        job_id = int(session.execute(_INSERT_JOB, values).scalar_one())
+    else:
+        new_id = insert_unless_exists(session, Job, values, ["kind", "key"])
+        if new_id is None:
+            existing = session.scalar(select(Job.id).where(Job.kind == kind, Job.key == key))
+            assert existing is not None
             return existing
-    row = Job(
-        tenant_id=tenant_id,
-        kind=kind,
-        key=key,
-        payload=payload or {},
-        state=PENDING,
-        attempts=0,
-        max_attempts=_kinds[kind].max_attempts,
-        run_after=run_after or utcnow(),
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:  # a concurrent submit with the same key won the race
-        found = session.scalar(select(Job).where(Job.kind == kind, Job.key == key))
-        if found is None:
-            raise
-        return found
-    job_id, eta = row.id, row.run_after
+        job_id = new_id
     after_commit(session, lambda: wake(job_id, eta))
-    return row
+    return job_id
 
 
 def backoff(attempt: int) -> dt.timedelta:

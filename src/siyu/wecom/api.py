@@ -52,6 +52,7 @@ class CallbackRefused(SiyuError):
 def _out(
     request: Request, settings: AppSettings, session: DbSession, c: WeComConnection
 ) -> ConnectionOut:
+    stats = service.event_stats(session, c.tenant_id)
     return ConnectionOut(
         corp_id=c.corp_id,
         contact_secret=mask(unseal(c.contact_secret_sealed)),
@@ -63,9 +64,9 @@ def _out(
             token=unseal(c.callback_token_sealed),
             encoding_aes_key=unseal(c.encoding_aes_key_sealed),
             verified_at=c.verified_at,
-            first_event_at=c.first_event_at,
-            last_event_at=c.last_event_at,
-            events_received=service.events_received(session, c.tenant_id),
+            first_event_at=stats.first_at,
+            last_event_at=stats.last_at,
+            events_received=stats.received,
         ),
         last_test=CheckReport.model_validate(c.last_test_report) if c.last_test_report else None,
     )
@@ -182,11 +183,10 @@ async def receive_callback(
     if len(body) > MAX_CALLBACK_BYTES:
         raise _refuse(request, callback_key, CallbackRejected("too_large", f"{len(body)} bytes"))
 
-    def store() -> service.Received:
-        connection = _connection(session, callback_key)
+    def store() -> service.Received | None:
         return service.receive(
             session,
-            connection,
+            callback_key[:64],
             msg_signature=msg_signature,
             timestamp=timestamp,
             nonce=nonce,
@@ -197,6 +197,8 @@ async def receive_callback(
         received = await run_in_threadpool(store)
     except CallbackRejected as rejected:
         raise _refuse(request, callback_key, rejected) from None
+    if received is None:
+        raise NotFound("wecom_connection")
     if received.duplicate:
         log.info("duplicate callback for event %s answered without storing", received.event_id)
     return PlainTextResponse("success")

@@ -26,8 +26,6 @@ class WeComConnection(IdMixin, TenantMixin, CreatedAtMixin, Base):
     callback_key: Mapped[str] = mapped_column(String(40), unique=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    first_event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    last_event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_test_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_test_ok: Mapped[bool | None] = mapped_column(Boolean)
     last_test_report: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)

@@ -10,11 +10,12 @@ import logging
 import secrets
 import string
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from siyu import jobs
 from siyu.audit import service as audit
 from siyu.auth.principal import Principal
 from siyu.config import Settings
-from siyu.db import Database, utcnow
+from siyu.db import Database, insert_unless_exists, utcnow
 from siyu.errors import InvalidInput
 from siyu.i18n import Locale
 from siyu.tenants.models import Tenant
@@ -123,12 +124,23 @@ def callback_url(settings: Settings, connection: WeComConnection) -> str:
     return f"{settings.console_url}{CALLBACK_PATH}{connection.callback_key}"
 
 
-def events_received(session: Session, tenant_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(WeComEvent).where(WeComEvent.tenant_id == tenant_id)
-        )
-        or 0
+@dataclass(frozen=True)
+class EventStats:
+    received: int
+    first_at: dt.datetime | None
+    last_at: dt.datetime | None
+
+
+def event_stats(session: Session, tenant_id: int) -> EventStats:
+    """Derived from the events themselves, so receiving a callback updates no shared row."""
+    count = session.scalar(
+        select(func.count()).select_from(WeComEvent).where(WeComEvent.tenant_id == tenant_id)
+    )
+    by_time = select(WeComEvent.received_at).where(WeComEvent.tenant_id == tenant_id).limit(1)
+    return EventStats(
+        received=count or 0,
+        first_at=session.scalar(by_time.order_by(WeComEvent.received_at)),
+        last_at=session.scalar(by_time.order_by(WeComEvent.received_at.desc())),
     )
 
 
@@ -229,22 +241,56 @@ def record_check(connection: WeComConnection, report: CheckReport) -> None:
 
 # --- callbacks --------------------------------------------------------------------------
 
-_crypto_cache: dict[tuple[int, dt.datetime], CallbackCrypto] = {}
+
+@dataclass(frozen=True)
+class CallbackTarget:
+    """What receiving a callback needs of a connection, cached briefly per callback URL."""
+
+    connection_id: int
+    tenant_id: int
+    corp_id: str
+    crypto: CallbackCrypto
+    loaded_at: float
+
+
+# Callback URL key → target. A callback that fails the crypto against a cached target is tried
+# once more against fresh settings, so changing the token or key takes effect at once.
+_targets: dict[str, CallbackTarget] = {}
+TARGET_TTL_SECONDS = 60.0
+_CRYPTO_REASONS = frozenset({"bad_signature", "wrong_receiver", "bad_padding", "bad_plaintext"})
 
 
 def callback_crypto(connection: WeComConnection) -> CallbackCrypto:
-    key = (connection.id, connection.updated_at)
-    crypto = _crypto_cache.get(key)
-    if crypto is None:
-        crypto = CallbackCrypto(
-            unseal(connection.callback_token_sealed),
-            unseal(connection.encoding_aes_key_sealed),
-            connection.corp_id,
-        )
-        if len(_crypto_cache) > 1000:
-            _crypto_cache.clear()
-        _crypto_cache[key] = crypto
-    return crypto
+    return CallbackCrypto(
+        unseal(connection.callback_token_sealed),
+        unseal(connection.encoding_aes_key_sealed),
+        connection.corp_id,
+    )
+
+
+def callback_target(session: Session, key: str, *, fresh: bool = False) -> CallbackTarget | None:
+    target = _targets.get(key)
+    if (
+        target is not None
+        and not fresh
+        and time.monotonic() - target.loaded_at < TARGET_TTL_SECONDS
+    ):
+        return target
+    connection = by_callback_key(session, key)
+    if connection is None:
+        _targets.pop(key, None)
+        return None
+    target = CallbackTarget(
+        connection.id,
+        connection.tenant_id,
+        connection.corp_id,
+        callback_crypto(connection),
+        time.monotonic(),
+    )
+    if len(_targets) > 10_000:
+        _targets.clear()
+    _targets[key] = target
+    return target
 
 
 @dataclass(frozen=True)
@@ -264,55 +310,72 @@ def verify_url(
 
 def receive(
     session: Session,
-    connection: WeComConnection,
+    key: str,
     *,
     msg_signature: str,
     timestamp: str,
     nonce: str,
     body: bytes,
-) -> Received:
-    """Verify, decrypt and store one callback; its processing is a job. Fast: nothing else."""
+    enqueue: bool = True,
+) -> Received | None:
+    """Verify, decrypt and store one callback for the connection behind callback URL ``key``;
+    its processing is a job. Fast: two statements, no shared row. None for an unknown URL.
+
+    ``enqueue=False`` stores without the job, for a caller that processes the event itself.
+    """
+    target = callback_target(session, key)
+    if target is None:
+        return None
     envelope = events.parse_envelope(body)
-    if envelope.to_user and envelope.to_user != connection.corp_id:
-        raise CallbackRejected("wrong_receiver", "ToUserName is not this corp")
-    plain = callback_crypto(connection).open(msg_signature, timestamp, nonce, envelope.encrypted)
-    fields = events.parse_message(plain)
-    key = events.dedupe_key(fields)
-    now = utcnow()
-    row = WeComEvent(
-        tenant_id=connection.tenant_id,
-        dedupe_key=key,
-        msg_type=str(fields.get("MsgType", ""))[:32],
-        event=str(fields.get("Event", ""))[:64],
-        change_type=str(fields.get("ChangeType", ""))[:64],
-        create_time=_int(fields.get("CreateTime")),
-        fields=fields,
-        received_at=now,
-        deliveries=1,
-    )
     try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        existing = session.scalar(
-            select(WeComEvent).where(
-                WeComEvent.tenant_id == connection.tenant_id, WeComEvent.dedupe_key == key
-            )
-        )
-        if existing is None:
+        plain = _open(target, envelope, msg_signature, timestamp, nonce)
+    except CallbackRejected as rejected:
+        if rejected.reason not in _CRYPTO_REASONS:
             raise
-        existing.deliveries += 1
-        return Received(existing.id, duplicate=True)
-    jobs.submit(
-        session,
-        PROCESS_EVENT,
-        {"event_id": row.id},
-        tenant_id=connection.tenant_id,
-        key=f"wecom-event:{row.id}",
-    )
-    connection.first_event_at = connection.first_event_at or now
-    connection.last_event_at = now
-    return Received(row.id, duplicate=False)
+        target = callback_target(session, key, fresh=True)
+        if target is None:
+            return None
+        plain = _open(target, envelope, msg_signature, timestamp, nonce)
+    fields = events.parse_message(plain)
+    dedupe = events.dedupe_key(fields)
+    values = {
+        "tenant_id": target.tenant_id,
+        "dedupe_key": dedupe,
+        "msg_type": str(fields.get("MsgType", ""))[:32],
+        "event": str(fields.get("Event", ""))[:64],
+        "change_type": str(fields.get("ChangeType", ""))[:64],
+        "create_time": _int(fields.get("CreateTime")),
+        "fields": fields,
+        "received_at": utcnow(),
+        "state": "pending",
+        "deliveries": 1,
+    }
+    event_id = insert_unless_exists(session, WeComEvent, values, ["tenant_id", "dedupe_key"])
+    if event_id is None:
+        duplicate_id = session.execute(
+            update(WeComEvent)
+            .where(WeComEvent.tenant_id == target.tenant_id, WeComEvent.dedupe_key == dedupe)
+            .values(deliveries=WeComEvent.deliveries + 1)
+            .returning(WeComEvent.id)
+        ).scalar_one()
+        return Received(duplicate_id, duplicate=True)
+    if enqueue:
+        jobs.submit(
+            session,
+            PROCESS_EVENT,
+            {"event_id": event_id},
+            tenant_id=target.tenant_id,
+            key=f"wecom-event:{event_id}",
+        )
+    return Received(event_id, duplicate=False)
+
+
+def _open(
+    target: CallbackTarget, envelope: events.Envelope, signature: str, timestamp: str, nonce: str
+) -> str:
+    if envelope.to_user and envelope.to_user != target.corp_id:
+        raise CallbackRejected("wrong_receiver", "ToUserName is not this corp")
+    return target.crypto.open(signature, timestamp, nonce, envelope.encrypted)
 
 
 def _int(value: Any) -> int:

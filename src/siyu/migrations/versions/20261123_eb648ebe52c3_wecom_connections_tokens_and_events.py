@@ -34,8 +34,6 @@ def upgrade() -> None:
         sa.Column("callback_key", sa.String(length=40), nullable=False),
         sa.Column("updated_at", siyu.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("verified_at", siyu.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("first_event_at", siyu.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_event_at", siyu.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_test_at", siyu.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_test_ok", sa.Boolean(), nullable=True),
         sa.Column(
