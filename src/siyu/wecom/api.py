@@ -116,6 +116,9 @@ def check_connection(
     connection = service.get(session, principal.tenant_id)
     if connection is None:
         raise NotFound("wecom_connection")
+    # Never hold a transaction across a call to WeCom: on SQLite it holds the only write lock,
+    # which the shared token cache needs; on PostgreSQL it would hold row locks for seconds.
+    session.commit()
     database: Database = request.app.state.database
     report = service.check_connection(database, settings, connection, principal.locale)
     service.record_check(connection, report)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from siyu.errors import SiyuError
 from siyu.i18n import Locale
 
-_IP_IN_ERRMSG = re.compile(r"from ip:\s*([0-9a-fA-F:.]+)")
+_IP_IN_ERRMSG = re.compile(r"from ip:\s*([^\s,]+)")
 ADMIN_CONSOLE = "https://work.weixin.qq.com/wework_admin/frame"
 
 

@@ -12,10 +12,13 @@ import type {
   Me,
   Page,
   PageQuery,
+  SaveWeComConnectionRequest,
   TokenScopes,
   UpdateMeRequest,
   UpdateUserRequest,
   User,
+  WeComCheckReport,
+  WeComConnectionState,
 } from './types'
 
 export { ApiError, configureClient, setCsrfToken } from './http'
@@ -50,3 +53,9 @@ export const getTokenScopes = () => request<TokenScopes>('GET', `${V1}/api-token
 export const createApiToken = (body: CreateApiTokenRequest) =>
   request<CreateApiTokenResponse>('POST', `${V1}/api-tokens`, { body })
 export const revokeApiToken = (id: number) => request<void>('DELETE', `${V1}/api-tokens/${id}`)
+
+// WeCom connection
+export const getWeComConnection = () => request<WeComConnectionState>('GET', `${V1}/wecom/connection`)
+export const saveWeComConnection = (body: SaveWeComConnectionRequest) =>
+  request<WeComConnectionState>('PUT', `${V1}/wecom/connection`, { body })
+export const checkWeComConnection = () => request<WeComCheckReport>('POST', `${V1}/wecom/connection/check`)

@@ -136,3 +136,63 @@ export interface CreateApiTokenResponse {
   token: string
   api_token: ApiToken
 }
+
+/** Where WeCom must send callbacks, and whether it has been heard from yet. */
+export interface WeComCallback {
+  url: string
+  token: string
+  encoding_aes_key: string
+  verified_at: string | null
+  first_event_at: string | null
+  last_event_at: string | null
+  events_received: number
+}
+
+export type WeComCheckStepKey = 'contact_token' | 'follow_users' | 'app_token'
+
+export interface WeComCheckStep {
+  key: WeComCheckStepKey
+  ok: boolean
+  /** Localised by the server: what went wrong and what to do about it. */
+  message: string
+  errcode: number | null
+}
+
+export interface WeComCheckReport {
+  ok: boolean
+  tested_at: string
+  steps: WeComCheckStep[]
+}
+
+export interface WeComConnection {
+  corp_id: string
+  /** Masked, e.g. `••••••••abcd`. */
+  contact_secret: string
+  agent_id: number | null
+  /** Masked; null when no self-built app is configured. */
+  app_secret: string | null
+  api_base_url: string
+  callback: WeComCallback
+  last_test: WeComCheckReport | null
+}
+
+export interface WeComConnectionState {
+  connection: WeComConnection | null
+}
+
+/** Secrets left out (or empty) keep their stored values. */
+export interface SaveWeComConnectionRequest {
+  corp_id: string
+  contact_secret?: string
+  agent_id?: number | null
+  app_secret?: string
+  callback_token?: string
+  encoding_aes_key?: string
+}
+
+/** One entry of a 422 answer's `detail`. */
+export interface FieldError {
+  /** Location of the field, e.g. `body.corp_id`. */
+  field: string
+  reason: string
+}

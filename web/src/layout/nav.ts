@@ -1,6 +1,7 @@
 import type { Component } from 'vue'
 import {
   ChatDotRound,
+  Connection,
   DataAnalysis,
   DataBoard,
   Document,
@@ -54,5 +55,6 @@ export const mainNav: NavItem[] = [
 export const settingsNav: NavItem[] = [
   { name: 'users', path: '/settings/users', icon: UserFilled, permission: 'users:read' },
   { name: 'tokens', path: '/settings/tokens', icon: Key, permission: 'tokens:manage' },
+  { name: 'wecom', path: '/settings/wecom', icon: Connection, permission: 'wecom:manage' },
   { name: 'audit', path: '/settings/audit', icon: Document, permission: 'audit:read' },
 ]

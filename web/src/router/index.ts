@@ -56,6 +56,12 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.tokens' },
       },
       {
+        path: 'settings/wecom',
+        name: 'wecom',
+        component: () => import('@/pages/WeComPage.vue'),
+        meta: { titleKey: 'nav.wecom' },
+      },
+      {
         path: 'settings/audit',
         name: 'audit',
         component: () => import('@/pages/AuditLogPage.vue'),
