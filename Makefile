@@ -44,8 +44,8 @@ $(CONSOLE): web/node_modules/.installed $(WEB_SOURCES)
 	@touch $@
 
 lint: $(VENV)/.dev web/node_modules/.installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	cd web && npm run --silent typecheck
 
 types: $(VENV)/.dev

@@ -43,6 +43,18 @@ def test_the_demo_dashboard_shows_the_demo_tenants_real_counts(
     active_team = len(demo.DEMO_TEAM) - 1  # one member has left
     assert cards["members"] == active_team
     assert cards["api_tokens"] == 1
-    assert cards["audit_7d"] == len(demo.DEMO_TEAM) + 2
+    # Each member created, the one who left, the integration token, and the WeCom connection.
+    assert cards["audit_7d"] == len(demo.DEMO_TEAM) + 3
     assert sum(dashboard["activity"]["values"]) == cards["audit_7d"]
     assert len(dashboard["activity"]["days"]) == 14
+
+
+def test_the_demo_tenant_is_connected_to_the_sandbox_corp(session: Session) -> None:
+    from siyu.sandbox.demo import DEMO_CORP
+    from siyu.wecom import service as wecom
+
+    result = demo.seed(session, password=DEMO_PASSWORD)
+    connection = wecom.get(session, result.tenant_id)
+    assert connection is not None
+    assert connection.corp_id == DEMO_CORP.corp_id
+    assert wecom.callback_crypto(connection).token == DEMO_CORP.callback_token

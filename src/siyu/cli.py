@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from siyu.auth.permissions import Role
-from siyu.config import ConfigError, get_settings
+from siyu.config import ConfigError, Settings, get_settings
 
 app = typer.Typer(
     help="Siyu (私域) — SCRM for private-domain operations on WeCom.", no_args_is_help=True
@@ -27,6 +27,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(tenant_app, name="tenant")
+
+from siyu.sandbox.cli import sandbox_app  # noqa: E402 - registered beside the others
+
+app.add_typer(sandbox_app, name="sandbox")
 
 console = Console()
 
@@ -163,24 +167,31 @@ def worker(
 
 @app.command()
 def up() -> None:
-    """Migrate, seed the demo tenant, then run the API and the worker until Ctrl-C."""
+    """Migrate, seed the demo tenant, then run the API, the worker and the WeCom sandbox until
+    Ctrl-C. Unless SIYU_WECOM_BASE_URL says otherwise, Siyu talks to the sandbox."""
     from siyu import demo
 
     settings = get_settings()
     db_upgrade()
     demo_seed()
     env = dict(os.environ)
+    env.setdefault("SIYU_WECOM_BASE_URL", settings.sandbox_url)
+    python = [sys.executable, "-m", "siyu"]
     children = [
-        subprocess.Popen([sys.executable, "-m", "siyu", "serve"], env=env),
-        subprocess.Popen([sys.executable, "-m", "siyu", "worker"], env=env),
+        subprocess.Popen([*python, "serve"], env=env),  # noqa: S603
+        subprocess.Popen([*python, "worker"], env=env),  # noqa: S603
+        subprocess.Popen([*python, "sandbox", "serve"], env=env),  # noqa: S603
     ]
     _wait_until_serving(settings.console_url, children[0])
+    _wait_until_serving(settings.sandbox_url, children[2], path="/cgi-bin/gettoken")
+    callback = _point_sandbox_at_siyu(settings)
     console.rule("[bold]Siyu 私域")
     console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
     console.print(
         f"演示账号 Login  : [bold]{demo.DEMO_USERNAME}[/] / [bold]{settings.admin_password}[/]"
     )
     console.print(f"API 文档 Docs   : {settings.console_url}/api/v1/docs")
+    console.print(f"企业微信沙箱 WeCom sandbox : {settings.sandbox_url}  ({callback})")
     console.print("按 Ctrl-C 停止 / Ctrl-C stops everything")
     console.rule()
 
@@ -206,14 +217,45 @@ def up() -> None:
     raise typer.Exit(1 if failed else 0)
 
 
-def _wait_until_serving(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    """Print the banner once the console answers, so it is the last thing on screen."""
+def _point_sandbox_at_siyu(settings: Settings) -> str:
+    """Set the demo corp's callback URL in the sandbox, as an admin does in WeCom's console:
+    the sandbox verifies it by calling Siyu, exactly as WeCom would."""
+    import httpx
+
+    from siyu import demo
+    from siyu.db import get_database
+    from siyu.sandbox.demo import DEMO_CORP
+    from siyu.tenants import repository as tenants
+    from siyu.wecom import service as wecom
+
+    with get_database().transaction() as session:
+        tenant = tenants.get_by_slug(session, demo.DEMO_SLUG)
+        connection = wecom.get(session, tenant.id) if tenant else None
+        if connection is None:
+            return "demo tenant not connected"
+        url = wecom.callback_url(settings, connection)
+    try:
+        answer = httpx.post(
+            f"{settings.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
+            json={"url": url},
+            timeout=15,
+        )
+        answer.raise_for_status()
+    except httpx.HTTPError as exc:
+        return f"callback URL not set: {exc}"
+    return "回调已验证 callback verified" if answer.json().get("verified") else answer.text[:200]
+
+
+def _wait_until_serving(
+    url: str, server: subprocess.Popen[bytes], timeout: float = 60, path: str = "/healthz"
+) -> None:
+    """Wait until a child answers, so the banner is the last thing on screen."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and server.poll() is None:
         try:
-            httpx.get(f"{url}/healthz", timeout=1)
+            httpx.get(f"{url}{path}", timeout=1)
             return
         except httpx.HTTPError:
             time.sleep(0.3)

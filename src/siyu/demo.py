@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from siyu.auth import service as auth
 from siyu.auth.permissions import Permission, Role
-from siyu.auth.principal import system_principal
+from siyu.auth.principal import Principal, system_principal
 from siyu.tenants import repository as tenants
 from siyu.users import service as users
 from siyu.users.schemas import UserCreate, UserUpdate
+from siyu.wecom import service as wecom
+from siyu.wecom.schemas_api import ConnectionIn
 
 DEMO_SLUG = "demo"
 DEMO_TENANT_NAME = "私域示范品牌 Demo Brand"
@@ -58,4 +60,23 @@ def seed(session: Session, *, password: str) -> SeedResult:
         name="商城订单同步 Mall order sync",
         scopes=[Permission.DASHBOARD_READ.value, Permission.USERS_READ.value],
     )
+    connect_to_sandbox(session, actor)
     return SeedResult(created=True, tenant_id=tenant.id)
+
+
+def connect_to_sandbox(session: Session, actor: Principal) -> None:
+    """The demo tenant's corp is the sandbox's demo corp, with the same secrets and keys."""
+    from siyu.sandbox.demo import DEMO_CORP
+
+    wecom.save(
+        session,
+        actor,
+        ConnectionIn(
+            corp_id=DEMO_CORP.corp_id,
+            contact_secret=DEMO_CORP.contact_secret,
+            agent_id=DEMO_CORP.agent_id,
+            app_secret=DEMO_CORP.app_secret,
+            callback_token=DEMO_CORP.callback_token,
+            encoding_aes_key=DEMO_CORP.encoding_aes_key,
+        ),
+    )

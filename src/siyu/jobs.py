@@ -6,6 +6,11 @@ claims the row atomically, runs its handler and marks it done in the handler's o
 the handler's writes and "done" commit together. Failures are retried with jittered exponential
 backoff, recorded on the row. A periodic sweeper wakes rows that nobody woke (the process died
 between commit and enqueue, the queue was down, a worker crashed mid-job): the row is the truth.
+
+A handler runs inside one database transaction. It must not call WeCom (or anything slow) inside
+it: on SQLite that transaction holds the only write lock, on PostgreSQL it holds row locks. Work
+that calls out is split: record the intent and its idempotency key in one job, call out in a
+step that holds no transaction, record the outcome in another.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from siyu import demo, migrate
 from siyu.app import CONSOLE_DIST, create_app
-from siyu.config import get_settings
+from siyu.config import Settings
 from siyu.db import Database
+from siyu.sandbox.server import create_sandbox_app
 
 CHROMIUM = "/usr/bin/chromium"
 # Quiet, offline Chromium: this machine has no internet, so no background fetches.
@@ -46,32 +48,61 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not (CONSOLE_DIST / "index.html").is_file():
-        pytest.fail("the console is not built: run `make build` (npm ci && vite build)")
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'siyu.db'}"
-    migrate.upgrade(url)
-    database = Database.from_url(url)
-    with database.transaction() as session:
-        demo.seed(session, password=DEMO_PASSWORD)
-    port = _free_port()
+def _serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(get_settings(), database), host="127.0.0.1", port=port, log_level="warning"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline:
-            pytest.fail("the server did not start")
+            pytest.fail("a server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    return server, thread
+
+
+@dataclass(frozen=True)
+class Live:
+    url: str
+    sandbox_url: str
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """Siyu (its own migrated, seeded SQLite file, separate connections as in production) and
+    the WeCom sandbox, each on a real loopback port, talking to each other over HTTP."""
+    if not (CONSOLE_DIST / "index.html").is_file():
+        pytest.fail("the console is not built: run `make build` (npm ci && vite build)")
+    workdir = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{workdir / 'siyu.db'}"
+    migrate.upgrade(url)
+    database = Database.from_url(url)
+    with database.transaction() as session:
+        demo.seed(session, password=DEMO_PASSWORD)
+    port, sandbox_port = _free_port(), _free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    settings = Settings(port=port, wecom_base_url=sandbox_url)
+    sandbox_app = create_sandbox_app(
+        settings,
+        database_url=f"sqlite:///{workdir / 'sandbox.db'}",
+        deliver_in_background=True,
+        public_url=sandbox_url,
+    )
+    servers = [
+        _serve(sandbox_app, sandbox_port),
+        _serve(create_app(settings, database), port),
+    ]
+    yield Live(f"http://127.0.0.1:{port}", sandbox_url)
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
     database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live: Live) -> str:
+    return live.url
 
 
 @pytest.fixture(scope="session")

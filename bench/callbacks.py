@@ -1,0 +1,285 @@
+"""bench/callbacks — WeCom callbacks into Siyu over loopback, end to end.
+
+Signed, encrypted callbacks in WeCom's wire format (the sandbox's envelope) are posted to a real
+Siyu server (Uvicorn) on SQLite and on PostgreSQL. Two pipelines on the same server and database:
+
+- **siyu**: verify → decrypt → store the event (unique dedupe key) and its job row → commit →
+  answer ``success``; processing happens later in a worker.
+- **naive**: the same, but the event is processed before answering — the new friend is fetched
+  from WeCom (the sandbox stands in for it) and handled inline, as the peers' controllers do.
+
+    python -m bench.callbacks [--callbacks 3000] [--concurrency 32]
+
+Prints callbacks per second and p50/p99 time to answer, and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from siyu import migrate
+from siyu.auth.principal import system_principal
+from siyu.db import Database
+from siyu.sandbox.demo import DEMO_CORP
+from siyu.tenants import repository as tenants
+from siyu.wecom import service
+from siyu.wecom.crypto import CallbackCrypto
+from siyu.wecom.schemas_api import ConnectionIn
+
+ROOT = Path(__file__).resolve().parents[1]
+console = Console()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer")
+
+
+def postgres_url() -> str:
+    sys.path.insert(0, str(ROOT))
+    from tests.pgdb import fresh_database
+
+    return fresh_database("siyu_bench_callbacks")
+
+
+@dataclass
+class Result:
+    database: str
+    pipeline: str
+    count: int
+    seconds: float
+    latencies: list[float]
+    stored: int
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+def add_event(n: int, external_userid: str, now: int) -> str:
+    staff = DEMO_CORP.staff[n % len(DEMO_CORP.staff)].userid
+    return (
+        f"<xml><ToUserName><![CDATA[{DEMO_CORP.corp_id}]]></ToUserName>"
+        "<FromUserName><![CDATA[sys]]></FromUserName>"
+        f"<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        "<Event><![CDATA[change_external_contact]]></Event>"
+        "<ChangeType><![CDATA[add_external_contact]]></ChangeType>"
+        f"<UserID><![CDATA[{staff}]]></UserID>"
+        f"<ExternalUserID><![CDATA[{external_userid}]]></ExternalUserID>"
+        f"<State><![CDATA[bench-{n}]]></State><WelcomeCode><![CDATA[W{n}]]></WelcomeCode></xml>"
+    )
+
+
+async def drive(
+    url: str, payloads: list[tuple[dict[str, str], str]], concurrency: int
+) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[tuple[dict[str, str], str]] = asyncio.Queue()
+    for item in payloads:
+        queue.put_nowait(item)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                params, body = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(url, params=params, content=body.encode())
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200 or response.text != "success":
+                    raise SystemExit(f"{response.status_code}: {response.text[:200]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+def run_database(label: str, url: str, args: argparse.Namespace, workdir: Path) -> list[Result]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SIYU_")},
+        "SIYU_VAR_DIR": str(workdir / label),
+        "SIYU_DATABASE_URL": url,
+        "SIYU_LOG_LEVEL": "warning",
+    }
+    Path(env["SIYU_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+    if label == "postgresql":
+        env["SIYU_REDIS_URL"] = "redis://127.0.0.1:6379/14"
+    sandbox_port, siyu_port = free_port(), free_port()
+    env["SIYU_WECOM_BASE_URL"] = f"http://127.0.0.1:{sandbox_port}"
+    env["SIYU_SANDBOX_DATABASE_URL"] = f"sqlite:///{workdir / label / 'sandbox.db'}"
+    os.environ.update({k: v for k, v in env.items() if k.startswith("SIYU_")})
+    from siyu.config import get_settings
+
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    database = Database.from_url(url)
+    with database.transaction() as session:
+        tenant = tenants.create(session, name="bench", slug=f"bench-{label}")
+        connection = service.save(
+            session,
+            system_principal(tenant.id),
+            ConnectionIn(
+                corp_id=DEMO_CORP.corp_id,
+                contact_secret=DEMO_CORP.contact_secret,
+                callback_token=DEMO_CORP.callback_token,
+                encoding_aes_key=DEMO_CORP.encoding_aes_key,
+            ),
+        )
+        key = connection.callback_key
+    crypto = CallbackCrypto(DEMO_CORP.callback_token, DEMO_CORP.encoding_aes_key, DEMO_CORP.corp_id)
+    customer = DEMO_CORP.customers[0].external_userid
+
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    sandbox = subprocess.Popen(  # noqa: S603
+        [
+            *uvicorn,
+            "--port",
+            str(sandbox_port),
+            "--factory",
+            "siyu.sandbox.server:create_sandbox_app",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    siyu = subprocess.Popen(  # noqa: S603
+        [*uvicorn, "--port", str(siyu_port), "--workers", str(args.workers), "bench.naive_app:app"],
+        env=env,
+        cwd=ROOT,
+    )
+    results = []
+    try:
+        wait_for(f"http://127.0.0.1:{sandbox_port}/cgi-bin/gettoken", sandbox)
+        wait_for(f"http://127.0.0.1:{siyu_port}/healthz", siyu)
+        before = 0
+        for pipeline, path in (("siyu", "/wecom/callback/"), ("naive", "/naive/callback/")):
+            offset = 0 if pipeline == "siyu" else args.callbacks
+            now = int(time.time())
+            payloads = [
+                crypto.envelope(add_event(offset + n, customer, now), timestamp=str(now))
+                for n in range(args.callbacks)
+            ]
+            # Warm up connections and caches with a few events outside the measurement.
+            warm = [
+                crypto.envelope(add_event(10**9 + offset + n, customer, now)) for n in range(50)
+            ]
+            asyncio.run(drive(f"http://127.0.0.1:{siyu_port}{path}{key}", warm, 8))
+            seconds, latencies = asyncio.run(
+                drive(f"http://127.0.0.1:{siyu_port}{path}{key}", payloads, args.concurrency)
+            )
+            with database.factory() as session:
+                from sqlalchemy import func, select
+
+                from siyu.wecom.models import WeComEvent
+
+                stored = (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(WeComEvent)
+                        .where(WeComEvent.tenant_id == tenant.id)
+                    )
+                    or 0
+                )
+            # Only the measured callbacks count; the warm-up ones are excluded.
+            results.append(
+                Result(label, pipeline, args.callbacks, seconds, latencies, stored - before - 50)
+            )
+            before = stored
+            console.print(f"  {label} {pipeline}: {args.callbacks / seconds:,.0f}/s")
+    finally:
+        for process in (siyu, sandbox):
+            process.terminate()
+            process.wait(timeout=20)
+        database.engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--callbacks", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="Uvicorn worker processes")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="siyu-bench-"))
+    targets = []
+    if args.only in (None, "sqlite"):
+        targets.append(("sqlite", f"sqlite:///{workdir / 'siyu.db'}"))
+    if args.only in (None, "postgresql"):
+        pg = postgres_url()
+        if pg:
+            targets.append(("postgresql", pg))
+        else:
+            console.print("[yellow]PostgreSQL not reachable on 127.0.0.1:5432: skipped[/]")
+    results: list[Result] = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("databases", total=len(targets))
+        for label, url in targets:
+            results += run_database(label, url, args, workdir)
+            progress.advance(task)
+
+    table = Table(
+        title=f"Callbacks, {args.callbacks} per run, {args.concurrency} concurrent, "
+        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+    )
+    for column in ("database", "pipeline", "callbacks/s", "p50 ms", "p99 ms", "stored", "vs naive"):
+        table.add_column(column, justify="right")
+    for result in results:
+        naive = next(r for r in results if r.database == result.database and r.pipeline == "naive")
+        ratio = result.per_second / naive.per_second
+        table.add_row(
+            result.database,
+            result.pipeline,
+            f"{result.per_second:,.0f}",
+            f"{result.percentile(0.50):.1f}",
+            f"{result.percentile(0.99):.1f}",
+            str(result.stored),
+            f"{ratio:.1f}×" if result.pipeline == "siyu" else "1.0×",
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

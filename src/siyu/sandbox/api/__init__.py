@@ -1,0 +1,1 @@
+"""WeCom API areas, one handler table (Registry) per module."""

@@ -1,0 +1,171 @@
+"""Siyu and the sandbox wired together: Siyu calls the fake WeCom, the fake WeCom calls Siyu's
+callback URL — the same code paths as with the real WeCom, with no network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from siyu import demo
+from siyu.app import create_app
+from siyu.config import Settings
+from siyu.db import Database
+from siyu.sandbox.demo import DEMO_CORP
+from siyu.sandbox.server import create_sandbox_app
+from siyu.wecom import service
+from siyu.wecom.models import WeComConnection, WeComEvent
+from tests.helpers import login
+
+SANDBOX = "http://sandbox.test"
+PASSWORD = "demo-password-for-tests"
+
+
+@dataclass
+class World:
+    siyu: TestClient
+    sandbox: TestClient
+    connection: WeComConnection
+
+    def sandbox_admin(self, method: str, path: str, **kwargs: object) -> dict[str, object]:
+        response = self.sandbox.request(method, f"/sandbox{path}", **kwargs)  # type: ignore[arg-type]
+        assert response.status_code < 400, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+
+@pytest.fixture
+def world(
+    database: Database, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
+    settings = Settings(wecom_base_url=SANDBOX)
+    siyu = TestClient(create_app(settings, database), raise_server_exceptions=False)
+    sandbox_app = create_sandbox_app(
+        database_url=f"sqlite:///{tmp_path}/sandbox.db", http_client=siyu, public_url=SANDBOX
+    )
+    with siyu, TestClient(sandbox_app, base_url=SANDBOX) as sandbox:
+        monkeypatch.setattr(service, "_shared_http", lambda: sandbox)
+        result = demo.seed(session, password=PASSWORD)
+        session.commit()
+        connection = service.get(session, result.tenant_id)
+        assert connection is not None
+        login(siyu, demo.DEMO_USERNAME, PASSWORD)
+        yield World(siyu, sandbox, connection)
+
+
+def test_the_connection_check_passes_against_the_sandbox(world: World) -> None:
+    report = world.siyu.post("/api/v1/wecom/connection/check").json()
+    assert report["ok"] is True
+    steps = {step["key"]: step for step in report["steps"]}
+    assert set(steps) == {"contact_token", "follow_users", "app_token"}
+    assert f"{len(DEMO_CORP.staff)} 位成员" in steps["follow_users"]["message"]
+
+
+def test_a_wrong_secret_is_explained_in_plain_words(world: World) -> None:
+    world.siyu.put(
+        "/api/v1/wecom/connection",
+        json={
+            "corp_id": DEMO_CORP.corp_id,
+            "contact_secret": "not-the-right-secret",
+            "agent_id": DEMO_CORP.agent_id,
+        },
+    )
+    report = world.siyu.post("/api/v1/wecom/connection/check").json()
+    assert report["ok"] is False
+    first = report["steps"][0]
+    assert (first["key"], first["ok"], first["errcode"]) == ("contact_token", False, 40001)
+    assert "客户联系" in first["message"]
+
+
+def test_an_untrusted_ip_names_the_ip_to_add(world: World) -> None:
+    world.sandbox_admin(
+        "PUT",
+        f"/corps/{DEMO_CORP.corp_id}/apps",
+        json={"secret": DEMO_CORP.contact_secret, "trusted_ips": ["203.0.113.1"]},
+    )
+    report = world.siyu.post("/api/v1/wecom/connection/check").json()
+    contact = report["steps"][0]
+    assert contact["errcode"] == 60020
+    assert "企业可信IP" in contact["message"]
+    assert "testclient" in contact["message"]  # the address the sandbox saw us call from
+
+
+def test_missing_customer_contact_permission_says_where_to_grant_it(world: World) -> None:
+    world.sandbox_admin(
+        "PUT",
+        f"/corps/{DEMO_CORP.corp_id}/apps",
+        json={"secret": DEMO_CORP.contact_secret, "customer_contact": False},
+    )
+    steps = world.siyu.post("/api/v1/wecom/connection/check").json()["steps"]
+    follow = next(step for step in steps if step["key"] == "follow_users")
+    assert follow["errcode"] == 48002
+    assert "可调用接口的应用" in follow["message"]
+
+
+def _verify_callback_url(world: World) -> None:
+    url = f"http://testserver/wecom/callback/{world.connection.callback_key}"
+    answer = world.sandbox_admin("POST", f"/corps/{DEMO_CORP.corp_id}/callback", json={"url": url})
+    assert answer["verified"] is True, answer
+
+
+def test_wecom_verifies_the_callback_url_and_the_panel_shows_it(world: World) -> None:
+    panel = world.siyu.get("/api/v1/wecom/connection").json()["connection"]["callback"]
+    assert panel["verified_at"] is None
+    _verify_callback_url(world)
+    panel = world.siyu.get("/api/v1/wecom/connection").json()["connection"]["callback"]
+    assert panel["verified_at"] is not None
+
+
+def _scan(world: World, name: str) -> None:
+    created = world.sandbox.post(
+        "/cgi-bin/externalcontact/add_contact_way",
+        params={
+            "access_token": world.sandbox.get(
+                "/cgi-bin/gettoken",
+                params={"corpid": DEMO_CORP.corp_id, "corpsecret": DEMO_CORP.contact_secret},
+            ).json()["access_token"]
+        },
+        json={"type": 1, "scene": 2, "user": [DEMO_CORP.staff[0].userid], "state": "store-xuhui"},
+    ).json()
+    assert created["errcode"] == 0, created
+    world.sandbox_admin(
+        "POST",
+        "/simulate/scan",
+        params={"wait": "true"},
+        json={"config_id": created["config_id"], "customer": {"name": name}},
+    )
+
+
+def test_a_customer_scan_reaches_siyu_encrypted_and_is_processed_once(
+    world: World, session: Session, drain_jobs: Callable[[], int]
+) -> None:
+    _verify_callback_url(world)
+    world.sandbox_admin("PUT", "/faults", json={"duplicate_callbacks": True})
+    _scan(world, "周小雨")
+    session.expire_all()
+    events = session.scalars(select(WeComEvent)).all()
+    assert [(e.change_type, e.fields["State"]) for e in events] == [
+        ("add_external_contact", "store-xuhui")
+    ]
+    assert events[0].deliveries == 2  # the duplicate was answered, not stored again
+    assert drain_jobs() == 1
+    panel = world.siyu.get("/api/v1/wecom/connection").json()["connection"]["callback"]
+    assert panel["events_received"] == 1
+    assert panel["first_event_at"] is not None
+
+
+def test_every_delivery_is_answered_success(world: World, session: Session) -> None:
+    _verify_callback_url(world)
+    for name in ("吴敏", "郑浩", "孙丽"):
+        _scan(world, name)
+    attempts = world.sandbox_admin(
+        "GET", "/inspect/callbacks", params={"corp_id": DEMO_CORP.corp_id}
+    )
+    assert "success" in str(attempts)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(WeComEvent)) == 3
