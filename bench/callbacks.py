@@ -8,17 +8,19 @@ Siyu server (Uvicorn) on SQLite and on PostgreSQL. Two pipelines on the same ser
 - **naive**: the same, but the event is processed before answering — the new friend is fetched
   from WeCom (the sandbox stands in for it) and handled inline, as the peers' controllers do.
 
-    python -m bench.callbacks [--callbacks 3000] [--concurrency 32]
+    python -m bench.callbacks [--seconds 10] [--connections 32] [--workers 2]
 
-Prints callbacks per second and p50/p99 time to answer, and the ratio.
+The load comes from ``wrk`` (Debian package; a Python client could not keep up) replaying
+unique, freshly signed callbacks. Prints callbacks per second, p50/p99 time to answer, and the
+ratio against the naive pipeline.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -76,18 +78,12 @@ def postgres_url() -> str:
 class Result:
     database: str
     pipeline: str
-    count: int
-    seconds: float
-    latencies: list[float]
+    load: Load
     stored: int
 
     @property
     def per_second(self) -> float:
-        return self.count / self.seconds
-
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+        return self.load.requests / self.load.seconds
 
 
 def add_event(n: int, external_userid: str, now: int) -> str:
@@ -104,28 +100,45 @@ def add_event(n: int, external_userid: str, now: int) -> str:
     )
 
 
-async def drive(
-    url: str, payloads: list[tuple[dict[str, str], str]], concurrency: int
-) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[tuple[dict[str, str], str]] = asyncio.Queue()
-    for item in payloads:
-        queue.put_nowait(item)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+@dataclass
+class Load:
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
 
-        async def worker() -> None:
-            while not queue.empty():
-                params, body = queue.get_nowait()
-                started = time.perf_counter()
-                response = await client.post(url, params=params, content=body.encode())
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200 or response.text != "success":
-                    raise SystemExit(f"{response.status_code}: {response.text[:200]}")
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started, latencies
+def drive(
+    base: str,
+    target: str,
+    payloads: list[tuple[dict[str, str], str]],
+    args: argparse.Namespace,
+    workdir: Path,
+) -> Load:
+    """Replay the signed callbacks to ``base + target`` with wrk for ``args.seconds``; each is
+    sent at most once."""
+    script_input = workdir / "callbacks.tsv"
+    with script_input.open("w") as out:
+        for params, body in payloads:
+            query = "&".join(f"{k}={v}" for k, v in params.items())
+            out.write(f"{target}?{query}\t{body}\n")
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{args.connections}",
+        f"-d{args.seconds}s",
+        "--latency",
+        "-s",
+        str(Path(__file__).with_name("callbacks.lua")),
+        base,
+        "--",
+        str(script_input),
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    line = next(row for row in output.splitlines() if row.startswith("RESULT "))
+    requests, errors, micros, p50, p99, _max = line.split()[1:]
+    return Load(int(requests), int(errors), int(micros) / 1e6, float(p50), float(p99))
 
 
 def run_database(label: str, url: str, args: argparse.Namespace, workdir: Path) -> list[Result]:
@@ -195,20 +208,14 @@ def run_database(label: str, url: str, args: argparse.Namespace, workdir: Path) 
         wait_for(f"http://127.0.0.1:{siyu_port}/healthz", siyu)
         before = 0
         for pipeline, path in (("siyu", "/wecom/callback/"), ("naive", "/naive/callback/")):
-            offset = 0 if pipeline == "siyu" else args.callbacks
+            offset = 0 if pipeline == "siyu" else 10**7
             now = int(time.time())
+            # More unique callbacks than the run can send, so none is a duplicate.
             payloads = [
                 crypto.envelope(add_event(offset + n, customer, now), timestamp=str(now))
-                for n in range(args.callbacks)
+                for n in range(args.budget)
             ]
-            # Warm up connections and caches with a few events outside the measurement.
-            warm = [
-                crypto.envelope(add_event(10**9 + offset + n, customer, now)) for n in range(50)
-            ]
-            asyncio.run(drive(f"http://127.0.0.1:{siyu_port}{path}{key}", warm, 8))
-            seconds, latencies = asyncio.run(
-                drive(f"http://127.0.0.1:{siyu_port}{path}{key}", payloads, args.concurrency)
-            )
+            load = drive(f"http://127.0.0.1:{siyu_port}", f"{path}{key}", payloads, args, workdir)
             with database.factory() as session:
                 from sqlalchemy import func, select
 
@@ -222,12 +229,9 @@ def run_database(label: str, url: str, args: argparse.Namespace, workdir: Path) 
                     )
                     or 0
                 )
-            # Only the measured callbacks count; the warm-up ones are excluded.
-            results.append(
-                Result(label, pipeline, args.callbacks, seconds, latencies, stored - before - 50)
-            )
+            results.append(Result(label, pipeline, load, stored - before))
             before = stored
-            console.print(f"  {label} {pipeline}: {args.callbacks / seconds:,.0f}/s")
+            console.print(f"  {label} {pipeline}: {load.requests / load.seconds:,.0f}/s")
     finally:
         for process in (siyu, sandbox):
             process.terminate()
@@ -238,11 +242,14 @@ def run_database(label: str, url: str, args: argparse.Namespace, workdir: Path) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--callbacks", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1, help="Uvicorn worker processes")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each run")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
+    parser.add_argument("--budget", type=int, default=40_000, help="unique callbacks prepared")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/callbacks needs wrk: apt-get install wrk")
     workdir = Path(tempfile.mkdtemp(prefix="siyu-bench-"))
     targets = []
     if args.only in (None, "sqlite"):
@@ -261,10 +268,22 @@ def main() -> None:
             progress.advance(task)
 
     table = Table(
-        title=f"Callbacks, {args.callbacks} per run, {args.concurrency} concurrent, "
-        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+        title=f"WeCom callbacks, {args.seconds}s per run, {args.connections} connections, "
+        f"{args.workers} Uvicorn workers, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}"
     )
-    for column in ("database", "pipeline", "callbacks/s", "p50 ms", "p99 ms", "stored", "vs naive"):
+    columns = (
+        "database",
+        "pipeline",
+        "answered",
+        "errors",
+        "stored",
+        "callbacks/s",
+        "p50 ms",
+        "p99 ms",
+        "vs naive",
+    )
+    for column in columns:
         table.add_column(column, justify="right")
     for result in results:
         naive = next(r for r in results if r.database == result.database and r.pipeline == "naive")
@@ -272,10 +291,12 @@ def main() -> None:
         table.add_row(
             result.database,
             result.pipeline,
-            f"{result.per_second:,.0f}",
-            f"{result.percentile(0.50):.1f}",
-            f"{result.percentile(0.99):.1f}",
+            str(result.load.requests),
+            str(result.load.errors),
             str(result.stored),
+            f"{result.per_second:,.0f}",
+            f"{result.load.p50_ms:.1f}",
+            f"{result.load.p99_ms:.1f}",
             f"{ratio:.1f}×" if result.pipeline == "siyu" else "1.0×",
         )
     console.print(table)

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default_factory=_default_var_dir)
     database_url: str = ""
     redis_url: str = ""
+    # Connections per process: enough for the request threads, so none is opened per request.
+    db_pool_size: int = 20
+    db_max_overflow: int = 20
     jobs_backend: Literal["auto", "sqlite", "redis", "memory"] = "auto"
     secret_key: str = PLACEHOLDER_SECRET_KEY
     admin_password: str = PLACEHOLDER_ADMIN_PASSWORD

@@ -121,8 +121,10 @@ class Database:
         self.factory = factory or sessionmaker(bind=engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, *, pool_size: int = 20, max_overflow: int = 20) -> Database:
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            return cls(make_engine(url))
+        return cls(make_engine(url, pool_size=pool_size, max_overflow=max_overflow))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -144,7 +146,12 @@ def get_database() -> Database:
     if _database is None:
         from siyu.config import get_settings
 
-        _database = Database.from_url(get_settings().effective_database_url)
+        settings = get_settings()
+        _database = Database.from_url(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
     return _database
 
 
