@@ -141,6 +141,10 @@ def drive(
     return Load(int(requests), int(errors), int(micros) / 1e6, float(p50), float(p99))
 
 
+def workers(args: argparse.Namespace, database: str) -> int:
+    return args.workers or (1 if database == "sqlite" else 2)
+
+
 def run_database(label: str, url: str, args: argparse.Namespace, workdir: Path) -> list[Result]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SIYU_")},
@@ -198,7 +202,14 @@ def run_database(label: str, url: str, args: argparse.Namespace, workdir: Path) 
         cwd=ROOT,
     )
     siyu = subprocess.Popen(  # noqa: S603
-        [*uvicorn, "--port", str(siyu_port), "--workers", str(args.workers), "bench.naive_app:app"],
+        [
+            *uvicorn,
+            "--port",
+            str(siyu_port),
+            "--workers",
+            str(workers(args, label)),
+            "bench.naive_app:app",
+        ],
         env=env,
         cwd=ROOT,
     )
@@ -244,7 +255,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each run")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
-    parser.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="Uvicorn worker processes (default: 1 on SQLite, as embedded; 2 on PostgreSQL)",
+    )
     parser.add_argument("--budget", type=int, default=40_000, help="unique callbacks prepared")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
@@ -269,7 +285,8 @@ def main() -> None:
 
     table = Table(
         title=f"WeCom callbacks, {args.seconds}s per run, {args.connections} connections, "
-        f"{args.workers} Uvicorn workers, {os.cpu_count()} cores, "
+        f"Uvicorn workers: SQLite {workers(args, 'sqlite')}, PostgreSQL "
+        f"{workers(args, 'postgresql')}; {os.cpu_count()} cores, "
         f"{platform.python_implementation()} {platform.python_version()}"
     )
     columns = (

@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse
 
 from siyu.app import create_app
 from siyu.db import get_database
-from siyu.wecom import service
+from siyu.wecom import callbacks, service
 from siyu.wecom.models import WeComEvent
 
 app = create_app()
@@ -33,7 +33,8 @@ async def naive_callback(
 
     def handle() -> None:
         with database.transaction() as session:
-            received = service.receive(
+            received = callbacks.receive(
+                database,
                 session,
                 callback_key,
                 msg_signature=msg_signature,
@@ -43,7 +44,7 @@ async def naive_callback(
                 enqueue=False,
             )
             assert received is not None
-            connection = service.by_callback_key(session, callback_key)
+            connection = callbacks.by_callback_key(session, callback_key)
             assert connection is not None
             session.expunge(connection)
         # No transaction is held across the call to WeCom (SQLite has one writer).
@@ -58,7 +59,7 @@ async def naive_callback(
         with database.transaction() as session:
             event = session.get(WeComEvent, received.event_id)
             assert event is not None
-            service.process(session, event)
+            callbacks.process(session, event)
 
     await run_in_threadpool(handle)
     return PlainTextResponse("success")

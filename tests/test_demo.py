@@ -51,10 +51,11 @@ def test_the_demo_dashboard_shows_the_demo_tenants_real_counts(
 
 def test_the_demo_tenant_is_connected_to_the_sandbox_corp(session: Session) -> None:
     from siyu.sandbox.demo import DEMO_CORP
+    from siyu.wecom import callbacks
     from siyu.wecom import service as wecom
 
     result = demo.seed(session, password=DEMO_PASSWORD)
     connection = wecom.get(session, result.tenant_id)
     assert connection is not None
     assert connection.corp_id == DEMO_CORP.corp_id
-    assert wecom.callback_crypto(connection).token == DEMO_CORP.callback_token
+    assert callbacks.callback_crypto(connection).token == DEMO_CORP.callback_token

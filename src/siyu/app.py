@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -22,6 +24,7 @@ from siyu.errors import RouteNotFound
 from siyu.users.api import router as users_router
 from siyu.wecom.api import callback_router
 from siyu.wecom.api import router as wecom_router
+from siyu.wecom.intake import CallbackIntake
 
 API_PREFIX = "/api/v1"
 CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
@@ -51,7 +54,16 @@ def api_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    database = database or get_database()
+    intake = CallbackIntake(database)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        intake.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Siyu API",
         version=__version__,
         description="Siyu (私域): SCRM for private-domain customer operations on WeCom.",
@@ -60,7 +72,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.database = database or get_database()
+    app.state.database = database
+    app.state.intake = intake
     jobs.load_task_modules()
     errors.install(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)

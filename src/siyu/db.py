@@ -160,6 +160,16 @@ def set_database(database: Database | None) -> None:
     _database = database
 
 
+def insert_ignoring(session: Session, table: Table, unique: list[str]) -> Any:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` for the session's database; executed with a
+    list of rows it inserts them in batches, returning what was inserted."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=unique)
+
+
 _insert_statements: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
 
@@ -170,18 +180,12 @@ def insert_unless_exists(
     None when a row with the same unique columns exists. One statement, no savepoint — the way
     to write idempotency keys on hot paths. Statements are built once and reused with bound
     parameters, so SQLAlchemy's compiled cache applies."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     dialect = session.get_bind().dialect.name
     table = cast(Table, model.__table__)
     cache_key = (dialect, table.name, tuple(unique), tuple(sorted(values)))
     statement = _insert_statements.get(cache_key)
     if statement is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(table).on_conflict_do_nothing(index_elements=unique).returning(table.c.id)
-        )
+        statement = insert_ignoring(session, table, unique).returning(table.c.id)
         _insert_statements[cache_key] = statement
     new_id: int | None = session.execute(statement, values).scalar_one_or_none()
     return new_id

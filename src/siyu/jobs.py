@@ -52,6 +52,7 @@ from siyu.db import (
     UTCDateTime,
     after_commit,
     get_database,
+    insert_ignoring,
     insert_unless_exists,
     utcnow,
 )
@@ -143,6 +144,24 @@ def wake_job(job_id: int) -> None:
     run_job(get_database(), job_id)
 
 
+# Jobs woken by one queue message when many are submitted at once (a batch of callbacks).
+WAKE_CHUNK = 50
+
+
+@huey.task(name="siyu.wake_jobs")  # type: ignore[untyped-decorator]
+def wake_jobs(job_ids: list[int]) -> None:
+    database = get_database()
+    for job_id in job_ids:
+        run_job(database, job_id)
+
+
+def wake_many(job_ids: list[int]) -> None:
+    """Wake many jobs with one queue message per chunk: a batch pays a few round trips to the
+    queue, not one per job."""
+    for start in range(0, len(job_ids), WAKE_CHUNK):
+        wake_jobs(job_ids[start : start + WAKE_CHUNK])
+
+
 def wake(job_id: int, eta: dt.datetime | None = None) -> None:
     """Ask a worker to run a job now or at ``eta``. Losing this call loses nothing (sweeper)."""
     if eta is not None and eta > utcnow():
@@ -192,6 +211,43 @@ def submit(
         job_id = new_id
     after_commit(session, lambda: wake(job_id, eta))
     return job_id
+
+
+def submit_many(
+    session: Session, kind: str, items: list[tuple[int | None, str, dict[str, Any]]]
+) -> dict[str, int]:
+    """Submit many keyed jobs of one kind at once: ``(tenant_id, key, payload)`` each. One
+    statement for all; keys already present create nothing. Returns the new jobs' ids by key;
+    workers are woken after the transaction commits."""
+    if kind not in _kinds:
+        raise KeyError(f"unknown job kind {kind!r}")
+    if not items:
+        return {}
+    now = utcnow()
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "kind": kind,
+            "key": key,
+            "payload": payload,
+            "state": PENDING,
+            "attempts": 0,
+            "max_attempts": _kinds[kind].max_attempts,
+            "run_after": now,
+            "created_at": now,
+        }
+        for tenant_id, key, payload in items
+    ]
+    created = {
+        key: job_id
+        for job_id, key in session.execute(
+            insert_ignoring(session, _JOBS, ["kind", "key"]).returning(_JOBS.c.id, _JOBS.c.key),
+            rows,
+        )
+    }
+    ids = list(created.values())
+    after_commit(session, lambda: wake_many(ids))
+    return created
 
 
 def backoff(attempt: int) -> dt.timedelta:

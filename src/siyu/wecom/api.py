@@ -18,9 +18,10 @@ from siyu.db import Database
 from siyu.errors import ENTITY_LABELS, InvalidInput, NotFound, SiyuError
 from siyu.i18n import Locale
 from siyu.vault import mask, unseal
-from siyu.wecom import service
+from siyu.wecom import callbacks, service
 from siyu.wecom.crypto import CallbackRejected
 from siyu.wecom.events import MAX_CALLBACK_BYTES
+from siyu.wecom.intake import CallbackIntake
 from siyu.wecom.models import WeComConnection
 from siyu.wecom.schemas_api import (
     CallbackPanel,
@@ -131,7 +132,7 @@ Signature = Annotated[str, Query(max_length=128)]
 
 
 def _connection(session: DbSession, callback_key: str) -> WeComConnection:
-    connection = service.by_callback_key(session, callback_key[:64])
+    connection = callbacks.by_callback_key(session, callback_key[:64])
     if connection is None:
         raise NotFound("wecom_connection")
     return connection
@@ -160,7 +161,7 @@ def verify_callback_url(
 ) -> PlainTextResponse:
     connection = _connection(session, callback_key)
     try:
-        plain = service.verify_url(
+        plain = callbacks.verify_url(
             connection,
             msg_signature=msg_signature,
             timestamp=timestamp,
@@ -177,31 +178,31 @@ def verify_callback_url(
 async def receive_callback(
     callback_key: str,
     request: Request,
-    session: DbSession,
     msg_signature: Signature,
     timestamp: Signature,
     nonce: Signature,
 ) -> PlainTextResponse:
+    """Verify, decrypt, store once, answer ``success``; processing is a job. The store goes
+    through the intake's group commit: answered only once the row is committed."""
     body = await request.body()
-    if len(body) > MAX_CALLBACK_BYTES:
-        raise _refuse(request, callback_key, CallbackRejected("too_large", f"{len(body)} bytes"))
-
-    def store() -> service.Received | None:
-        return service.receive(
-            session,
+    try:
+        if len(body) > MAX_CALLBACK_BYTES:
+            raise CallbackRejected("too_large", f"{len(body)} bytes")
+        item = await run_in_threadpool(
+            callbacks.open_for_key,
+            request.app.state.database,
             callback_key[:64],
+            body,
             msg_signature=msg_signature,
             timestamp=timestamp,
             nonce=nonce,
-            body=body,
         )
-
-    try:
-        received = await run_in_threadpool(store)
     except CallbackRejected as rejected:
         raise _refuse(request, callback_key, rejected) from None
-    if received is None:
+    if item is None:
         raise NotFound("wecom_connection")
+    intake: CallbackIntake = request.app.state.intake
+    received = await intake.submit(item)
     if received.duplicate:
-        log.info("duplicate callback for event %s answered without storing", received.event_id)
+        log.info("repeated callback for event %s answered, not stored again", received.event_id)
     return PlainTextResponse("success")

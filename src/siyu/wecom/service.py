@@ -10,27 +10,23 @@ import logging
 import secrets
 import string
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu import jobs
 from siyu.audit import service as audit
 from siyu.auth.principal import Principal
 from siyu.config import Settings
-from siyu.db import Database, insert_unless_exists, utcnow
+from siyu.db import Database, utcnow
 from siyu.errors import InvalidInput
 from siyu.i18n import Locale
 from siyu.tenants.models import Tenant
 from siyu.vault import mask, seal, unseal
-from siyu.wecom import events
 from siyu.wecom.client import WeComClient
-from siyu.wecom.crypto import CallbackCrypto, CallbackRejected
 from siyu.wecom.errors import WeComError, WeComUnavailable
 from siyu.wecom.models import WeComConnection, WeComEvent
 from siyu.wecom.schemas_api import CheckReport, CheckStep, ConnectionIn
@@ -39,7 +35,6 @@ from siyu.wecom.tokens import TokenStore
 log = logging.getLogger("siyu.wecom")
 
 CALLBACK_PATH = "/wecom/callback/"
-PROCESS_EVENT = "wecom.process_event"
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -49,10 +44,6 @@ def random_alnum(length: int) -> str:
 
 def get(session: Session, tenant_id: int) -> WeComConnection | None:
     return session.scalar(select(WeComConnection).where(WeComConnection.tenant_id == tenant_id))
-
-
-def by_callback_key(session: Session, key: str) -> WeComConnection | None:
-    return session.scalar(select(WeComConnection).where(WeComConnection.callback_key == key))
 
 
 def _snapshot(connection: WeComConnection) -> dict[str, Any]:
@@ -237,160 +228,3 @@ def record_check(connection: WeComConnection, report: CheckReport) -> None:
     connection.last_test_at = report.tested_at
     connection.last_test_ok = report.ok
     connection.last_test_report = report.model_dump(mode="json")
-
-
-# --- callbacks --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CallbackTarget:
-    """What receiving a callback needs of a connection, cached briefly per callback URL."""
-
-    connection_id: int
-    tenant_id: int
-    corp_id: str
-    crypto: CallbackCrypto
-    loaded_at: float
-
-
-# Callback URL key → target. A callback that fails the crypto against a cached target is tried
-# once more against fresh settings, so changing the token or key takes effect at once.
-_targets: dict[str, CallbackTarget] = {}
-TARGET_TTL_SECONDS = 60.0
-_CRYPTO_REASONS = frozenset({"bad_signature", "wrong_receiver", "bad_padding", "bad_plaintext"})
-
-
-def callback_crypto(connection: WeComConnection) -> CallbackCrypto:
-    return CallbackCrypto(
-        unseal(connection.callback_token_sealed),
-        unseal(connection.encoding_aes_key_sealed),
-        connection.corp_id,
-    )
-
-
-def callback_target(session: Session, key: str, *, fresh: bool = False) -> CallbackTarget | None:
-    target = _targets.get(key)
-    if (
-        target is not None
-        and not fresh
-        and time.monotonic() - target.loaded_at < TARGET_TTL_SECONDS
-    ):
-        return target
-    connection = by_callback_key(session, key)
-    if connection is None:
-        _targets.pop(key, None)
-        return None
-    target = CallbackTarget(
-        connection.id,
-        connection.tenant_id,
-        connection.corp_id,
-        callback_crypto(connection),
-        time.monotonic(),
-    )
-    if len(_targets) > 10_000:
-        _targets.clear()
-    _targets[key] = target
-    return target
-
-
-@dataclass(frozen=True)
-class Received:
-    event_id: int
-    duplicate: bool
-
-
-def verify_url(
-    connection: WeComConnection, *, msg_signature: str, timestamp: str, nonce: str, echostr: str
-) -> str:
-    """WeCom's URL check: answer the decrypted echostr. Marks the connection as verified."""
-    plain = callback_crypto(connection).open(msg_signature, timestamp, nonce, echostr)
-    connection.verified_at = utcnow()
-    return plain
-
-
-def receive(
-    session: Session,
-    key: str,
-    *,
-    msg_signature: str,
-    timestamp: str,
-    nonce: str,
-    body: bytes,
-    enqueue: bool = True,
-) -> Received | None:
-    """Verify, decrypt and store one callback for the connection behind callback URL ``key``;
-    its processing is a job. Fast: two statements, no shared row. None for an unknown URL.
-
-    ``enqueue=False`` stores without the job, for a caller that processes the event itself.
-    """
-    target = callback_target(session, key)
-    if target is None:
-        return None
-    envelope = events.parse_envelope(body)
-    try:
-        plain = _open(target, envelope, msg_signature, timestamp, nonce)
-    except CallbackRejected as rejected:
-        if rejected.reason not in _CRYPTO_REASONS:
-            raise
-        target = callback_target(session, key, fresh=True)
-        if target is None:
-            return None
-        plain = _open(target, envelope, msg_signature, timestamp, nonce)
-    fields = events.parse_message(plain)
-    dedupe = events.dedupe_key(fields)
-    values = {
-        "tenant_id": target.tenant_id,
-        "dedupe_key": dedupe,
-        "msg_type": str(fields.get("MsgType", ""))[:32],
-        "event": str(fields.get("Event", ""))[:64],
-        "change_type": str(fields.get("ChangeType", ""))[:64],
-        "create_time": _int(fields.get("CreateTime")),
-        "fields": fields,
-        "received_at": utcnow(),
-        "state": "pending",
-        "deliveries": 1,
-    }
-    event_id = insert_unless_exists(session, WeComEvent, values, ["tenant_id", "dedupe_key"])
-    if event_id is None:
-        duplicate_id = session.execute(
-            update(WeComEvent)
-            .where(WeComEvent.tenant_id == target.tenant_id, WeComEvent.dedupe_key == dedupe)
-            .values(deliveries=WeComEvent.deliveries + 1)
-            .returning(WeComEvent.id)
-        ).scalar_one()
-        return Received(duplicate_id, duplicate=True)
-    if enqueue:
-        jobs.submit(
-            session,
-            PROCESS_EVENT,
-            {"event_id": event_id},
-            tenant_id=target.tenant_id,
-            key=f"wecom-event:{event_id}",
-        )
-    return Received(event_id, duplicate=False)
-
-
-def _open(
-    target: CallbackTarget, envelope: events.Envelope, signature: str, timestamp: str, nonce: str
-) -> str:
-    if envelope.to_user and envelope.to_user != target.corp_id:
-        raise CallbackRejected("wrong_receiver", "ToUserName is not this corp")
-    return target.crypto.open(signature, timestamp, nonce, envelope.encrypted)
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def process(session: Session, event: WeComEvent) -> None:
-    """Hand a stored event to the domains that handle it; keep it when none does."""
-    if event.state != "pending":
-        return
-    handlers = events.handlers_for(event.event or event.msg_type, event.change_type)
-    for handler in handlers:
-        handler(session, event.tenant_id, event.fields)
-    event.state = "processed" if handlers else "kept"
-    event.processed_at = utcnow()
