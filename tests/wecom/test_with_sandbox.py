@@ -169,3 +169,30 @@ def test_every_delivery_is_answered_success(world: World, session: Session) -> N
     assert "success" in str(attempts)
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(WeComEvent)) == 3
+
+
+def test_the_typed_client_reads_customers_and_tags_from_the_sandbox(
+    world: World, database: Database
+) -> None:
+    client = service.client(database, Settings(wecom_base_url=SANDBOX), world.connection)
+    assert sorted(client.get_follow_user_list()) == sorted(s.userid for s in DEMO_CORP.staff)
+    first = DEMO_CORP.customers[0]
+    detail = client.get_external_contact(first.external_userid)
+    assert detail.external_contact.name == first.name
+    assert {f.userid for f in detail.follow_user} == {f[0] for f in first.follows}
+    # Every customer of every member, page by page, exactly once per (member, customer).
+    seen: list[tuple[str, str]] = []
+    cursor = ""
+    while True:
+        page = client.batch_get_by_user([s.userid for s in DEMO_CORP.staff], cursor, limit=2)
+        seen += [
+            (c.follow_info.userid, c.external_contact.external_userid)
+            for c in page.external_contact_list
+        ]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    expected = {(f[0], c.external_userid) for c in DEMO_CORP.customers for f in c.follows}
+    assert sorted(seen) == sorted(expected)
+    groups = {g.group_name: [t.name for t in g.tag] for g in client.get_corp_tag_list()}
+    assert {name for name, _gid, _tags in DEMO_CORP.tag_groups} <= set(groups)

@@ -56,16 +56,23 @@ class FollowTag(WeComModel):
     type: int = 1
 
 
-class FollowUser(WeComModel):
+class _Follow(WeComModel):
+    """A customer's friendship with one member, as ``get`` and ``batch/get_by_user`` tell it."""
+
     userid: str
     remark: str = ""
     description: str = ""
     createtime: int
-    tags: list[FollowTag] = []
     remark_mobiles: list[str] = []
     add_way: int = 0
     state: str = ""
     oper_userid: str = ""
+
+
+class FollowUser(_Follow):
+    """In ``externalcontact/get``: the tags with their names."""
+
+    tags: list[FollowTag] = []
 
 
 class ExternalContactDetail(Reply):
@@ -74,16 +81,10 @@ class ExternalContactDetail(Reply):
     next_cursor: str = ""
 
 
-class FollowInfo(WeComModel):
-    userid: str
-    remark: str = ""
-    description: str = ""
-    createtime: int
+class FollowInfo(_Follow):
+    """In ``batch/get_by_user``: tag ids only."""
+
     tag_id: list[str] = []
-    remark_mobiles: list[str] = []
-    add_way: int = 0
-    state: str = ""
-    oper_userid: str = ""
 
 
 class ContactWithFollow(WeComModel):
