@@ -7,10 +7,15 @@ the handler's writes and "done" commit together. Failures are retried with jitte
 backoff, recorded on the row. A periodic sweeper wakes rows that nobody woke (the process died
 between commit and enqueue, the queue was down, a worker crashed mid-job): the row is the truth.
 
-A handler runs inside one database transaction. It must not call WeCom (or anything slow) inside
-it: on SQLite that transaction holds the only write lock, on PostgreSQL it holds row locks. Work
-that calls out is split: record the intent and its idempotency key in one job, call out in a
-step that holds no transaction, record the outcome in another.
+Two kinds of handler:
+
+- ``@job``: ``handler(session, job)`` runs inside one transaction, which also marks the job done,
+  so its database writes happen exactly once.
+- ``@io_job``: ``handler(database, job)`` holds no transaction; it opens short ones itself around
+  its calls to WeCom (or anything slow). Calling out inside a transaction is never right: on SQLite
+  that transaction holds the only write lock (which the shared WeCom token cache also needs), on
+  PostgreSQL it holds row locks for as long as the call takes. Such a handler makes its effects
+  idempotent itself (an idempotency row written before the call), since it may run again.
 """
 
 from __future__ import annotations
@@ -89,12 +94,14 @@ class Job(IdMixin, CreatedAtMixin, Base):
 
 
 Handler = Callable[[Session, Job], None]
+IoHandler = Callable[[Database, Job], None]
 
 
 @dataclass(frozen=True)
 class JobKind:
     name: str
-    handler: Handler
+    handler: Handler | None
+    io_handler: IoHandler | None
     max_attempts: int
     lease: dt.timedelta
 
@@ -102,15 +109,36 @@ class JobKind:
 _kinds: dict[str, JobKind] = {}
 
 
+def _register(kind: str, entry: JobKind) -> None:
+    known = _kinds.get(kind)
+    if known is not None and (known.handler, known.io_handler) != (entry.handler, entry.io_handler):
+        raise RuntimeError(f"job kind {kind!r} registered twice")
+    _kinds[kind] = entry
+
+
 def job(
     kind: str, *, max_attempts: int = 8, lease_seconds: int = 300
 ) -> Callable[[Handler], Handler]:
-    """Register ``handler(session, job)`` for a kind of job. It must not commit."""
+    """Register ``handler(session, job)``: it runs in the transaction that marks the job done.
+    It must not commit, and must not call WeCom (use :func:`io_job`)."""
 
     def register(handler: Handler) -> Handler:
-        if kind in _kinds and _kinds[kind].handler is not handler:
-            raise RuntimeError(f"job kind {kind!r} registered twice")
-        _kinds[kind] = JobKind(kind, handler, max_attempts, dt.timedelta(seconds=lease_seconds))
+        lease = dt.timedelta(seconds=lease_seconds)
+        _register(kind, JobKind(kind, handler, None, max_attempts, lease))
+        return handler
+
+    return register
+
+
+def io_job(
+    kind: str, *, max_attempts: int = 8, lease_seconds: int = 300
+) -> Callable[[IoHandler], IoHandler]:
+    """Register ``handler(database, job)`` for work that calls out: no transaction is held
+    while it runs; it opens its own short ones. The job is marked done after it returns."""
+
+    def register(handler: IoHandler) -> IoHandler:
+        lease = dt.timedelta(seconds=lease_seconds)
+        _register(kind, JobKind(kind, None, handler, max_attempts, lease))
         return handler
 
     return register
@@ -287,10 +315,17 @@ def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) 
     try:
         if kind is None:
             raise LookupError(f"no handler for job kind {job_kind!r} in this version of Siyu")
+        if kind.io_handler is not None:
+            with database.factory() as session:
+                detached = session.get(Job, job_id)
+                assert detached is not None
+                session.expunge(detached)
+            kind.io_handler(database, detached)
         with database.transaction() as session:
-            current = session.get(Job, job_id)
-            assert current is not None
-            kind.handler(session, current)
+            if kind.handler is not None:
+                current = session.get(Job, job_id)
+                assert current is not None
+                kind.handler(session, current)
             finished = session.execute(
                 update(Job)
                 .where(Job.id == job_id, Job.state == RUNNING, Job.attempts == attempt)
@@ -304,7 +339,8 @@ def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) 
         return False
     except Exception as exc:
         give_up = attempt >= max_attempts or kind is None
-        retry_at = utcnow() + backoff(attempt)
+        # Counted from the later of the claim time and now: a long attempt still waits its backoff.
+        retry_at = max(now, utcnow()) + backoff(attempt)
         log.warning(
             "job %s (%s) attempt %s/%s failed: %r%s",
             job_id,
