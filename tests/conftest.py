@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _var_dir = tempfile.mkdtemp(prefix="siyu-test-")
@@ -20,10 +21,18 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from siyu import jobs, migrate  # noqa: E402
+from siyu import (  # noqa: E402
+    demo,
+    jobs,
+    migrate,
+)
 from siyu.app import create_app  # noqa: E402
 from siyu.config import Settings, get_settings  # noqa: E402
 from siyu.db import Database, make_engine, set_database, utcnow  # noqa: E402
+from siyu.sandbox.server import create_sandbox_app  # noqa: E402
+from siyu.wecom import service  # noqa: E402
+from siyu.wecom.models import WeComConnection  # noqa: E402
+from tests.helpers import login  # noqa: E402
 
 TEST_DATABASE_URL = os.environ.get("SIYU_TEST_DATABASE_URL", "")
 
@@ -100,3 +109,41 @@ def drain_jobs(database: Database) -> Callable[[], int]:
         return ran
 
     return drain
+
+
+# --- Siyu wired to the WeCom sandbox, in process -------------------------------------------
+
+SANDBOX = "http://sandbox.test"
+PASSWORD = "demo-password-for-tests"
+
+
+@dataclass
+class World:
+    siyu: TestClient
+    sandbox: TestClient
+    connection: WeComConnection
+
+    def sandbox_admin(self, method: str, path: str, **kwargs: object) -> dict[str, object]:
+        response = self.sandbox.request(method, f"/sandbox{path}", **kwargs)  # type: ignore[arg-type]
+        assert response.status_code < 400, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+
+@pytest.fixture
+def world(
+    database: Database, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
+    settings = Settings(wecom_base_url=SANDBOX)
+    siyu = TestClient(create_app(settings, database), raise_server_exceptions=False)
+    sandbox_app = create_sandbox_app(
+        database_url=f"sqlite:///{tmp_path}/sandbox.db", http_client=siyu, public_url=SANDBOX
+    )
+    with siyu, TestClient(sandbox_app, base_url=SANDBOX) as sandbox:
+        monkeypatch.setattr(service, "_shared_http", lambda: sandbox)
+        result = demo.seed(session, password=PASSWORD)
+        session.commit()
+        connection = service.get(session, result.tenant_id)
+        assert connection is not None
+        login(siyu, demo.DEMO_USERNAME, PASSWORD)
+        yield World(siyu, sandbox, connection)

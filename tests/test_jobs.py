@@ -239,3 +239,20 @@ def test_every_registered_schedule_submits_one_row_per_slot(database: Database) 
         first = jobs.submit(session, "auth.cleanup", key="schedule:2026-11-23T10:07")
         second = jobs.submit(session, "auth.cleanup", key="schedule:2026-11-23T10:07")
         assert first == second
+
+
+def test_a_job_whose_worker_dies_every_time_is_given_up(database: Database, tenant_id: int) -> None:
+    job_id = submit(database, tenant_id)
+    jobs.huey.flush()
+    with database.transaction() as session:  # three workers claimed it and died
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(state="running", attempts=3, locked_until=utcnow() - dt.timedelta(minutes=1))
+        )
+    assert jobs.run_job(database, job_id) is False  # nothing left to spend
+    assert jobs.sweep(database) == 0
+    row = job_row(database, job_id)
+    assert row.state == "dead"
+    assert "worker stopped" in (row.last_error or "")
+    assert effects(database) == 0

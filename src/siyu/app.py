@@ -21,6 +21,7 @@ from siyu.config import Settings, get_settings
 from siyu.dashboard.api import router as dashboard_router
 from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
+from siyu.staff.api import router as staff_router
 from siyu.users.api import router as users_router
 from siyu.wecom.api import callback_router
 from siyu.wecom.api import router as wecom_router
@@ -42,6 +43,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     audit_router,
     dashboard_router,
     wecom_router,
+    staff_router,
 )
 
 

@@ -40,8 +40,10 @@ def _setup_logging() -> None:
         level=get_settings().log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Huey logs every task at INFO; Siyu's own job log lines say what matters.
-    logging.getLogger("huey").setLevel(logging.WARNING)
+    # Huey logs every task at INFO; Siyu's own job log lines say what matters. httpx logs every
+    # URL at INFO, and WeCom's URLs carry the secret (gettoken) and the access token.
+    for noisy in ("huey", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @db_app.command("upgrade")

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from siyu import jobs
 from siyu.auth import service as auth
 from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
+from siyu.staff.service import SYNC_JOB
 from siyu.tenants import repository as tenants
 from siyu.users import service as users
 from siyu.users.schemas import UserCreate, UserUpdate
@@ -61,6 +63,15 @@ def seed(session: Session, *, password: str) -> SeedResult:
         scopes=[Permission.DASHBOARD_READ.value, Permission.USERS_READ.value],
     )
     connect_to_sandbox(session, actor)
+    # The team's WeCom accounts come from WeCom itself (the sandbox): the worker mirrors them
+    # as soon as it runs, retrying until the sandbox answers.
+    jobs.submit(
+        session,
+        SYNC_JOB,
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"staff-sync:{tenant.id}:demo",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

@@ -202,6 +202,15 @@ _JOBS = cast(Table, Job.__table__)
 _INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id)
 
 
+def _require_kind(kind: str) -> None:
+    """Job kinds register when their ``tasks`` module is imported; any entry point (API, CLI,
+    seed) may submit first, so an unknown kind loads them before it counts as unknown."""
+    if kind not in _kinds:
+        load_task_modules()
+    if kind not in _kinds:
+        raise KeyError(f"unknown job kind {kind!r}")
+
+
 def submit(
     session: Session,
     kind: str,
@@ -214,8 +223,7 @@ def submit(
     """Write a job row in the caller's transaction and return its id; a worker is woken after
     the transaction commits. With a ``key``, submitting again returns the existing job's id and
     creates nothing (the unique constraint on kind and key decides, even between processes)."""
-    if kind not in _kinds:
-        raise KeyError(f"unknown job kind {kind!r}")
+    _require_kind(kind)
     eta = run_after or utcnow()
     values = {
         "tenant_id": tenant_id,
@@ -247,8 +255,7 @@ def submit_many(
     """Submit many keyed jobs of one kind at once: ``(tenant_id, key, payload)`` each. One
     statement for all; keys already present create nothing. Returns the new jobs' ids by key;
     workers are woken after the transaction commits."""
-    if kind not in _kinds:
-        raise KeyError(f"unknown job kind {kind!r}")
+    _require_kind(kind)
     if not items:
         return {}
     now = utcnow()
@@ -299,7 +306,8 @@ def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) 
         lease = kind.lease if kind else dt.timedelta(minutes=5)
         claimable = or_(
             and_(Job.state == PENDING, Job.run_after <= now),
-            and_(Job.state == RUNNING, Job.locked_until < now),
+            # A worker died holding it: try again, unless every attempt has been spent.
+            and_(Job.state == RUNNING, Job.locked_until < now, Job.attempts < Job.max_attempts),
         )
         claimed = session.execute(
             update(Job)
@@ -396,6 +404,18 @@ def sweep(
     if grace is None:
         grace = dt.timedelta(seconds=get_settings().job_sweep_grace_seconds)
     with database.transaction() as session:
+        # Jobs whose workers died on every attempt (a crash, not an error) are given up.
+        session.execute(
+            update(Job)
+            .where(Job.state == RUNNING, Job.locked_until < now, Job.attempts >= Job.max_attempts)
+            .values(
+                state=DEAD,
+                locked_until=None,
+                finished_at=now,
+                last_error="the worker stopped during every attempt (crash or kill)",
+            )
+            .execution_options(synchronize_session=False)
+        )
         ids = overdue_ids(session, now=now, grace=grace)
     for job_id in ids:
         wake(job_id)

@@ -3,6 +3,7 @@
 from siyu.audit.models import AuditEvent
 from siyu.auth.models import ApiToken, LoginFailure, LoginSession
 from siyu.jobs import Job
+from siyu.staff.models import Department, StaffAccount
 from siyu.tenants.models import Tenant
 from siyu.users.models import User
 from siyu.wecom.models import WeComConnection, WeComEvent, WeComToken
@@ -10,9 +11,11 @@ from siyu.wecom.models import WeComConnection, WeComEvent, WeComToken
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "Department",
     "Job",
     "LoginFailure",
     "LoginSession",
+    "StaffAccount",
     "Tenant",
     "User",
     "WeComConnection",

@@ -3,6 +3,8 @@ Chromium driven by Playwright, for tests that look at the console as a person wo
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import socket
 import threading
 import time
@@ -14,10 +16,10 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from siyu import demo, migrate
+from siyu import demo, jobs, migrate
 from siyu.app import CONSOLE_DIST, create_app
-from siyu.config import Settings
-from siyu.db import Database
+from siyu.config import Settings, get_settings
+from siyu.db import Database, utcnow
 from siyu.sandbox.server import create_sandbox_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -82,6 +84,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         demo.seed(session, password=DEMO_PASSWORD)
     port, sandbox_port = _free_port(), _free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    # Jobs read the process settings: point them at the sandbox too, as `siyu up` does.
+    os.environ["SIYU_WECOM_BASE_URL"] = sandbox_url
+    get_settings.cache_clear()
     settings = Settings(port=port, wecom_base_url=sandbox_url)
     sandbox_app = create_sandbox_app(
         settings,
@@ -93,11 +98,29 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         _serve(sandbox_app, sandbox_port),
         _serve(create_app(settings, database), port),
     ]
+    stop = threading.Event()
+    worker = threading.Thread(target=_work, args=(database, stop), daemon=True)
+    worker.start()
     yield Live(f"http://127.0.0.1:{port}", sandbox_url)
+    stop.set()
+    worker.join(timeout=10)
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
     database.engine.dispose()
+    del os.environ["SIYU_WECOM_BASE_URL"]
+    get_settings.cache_clear()
+
+
+def _work(database: Database, stop: threading.Event) -> None:
+    """The worker of the e2e deployment: runs job rows as they fall due, with the real
+    ``run_job`` (the in-memory queue of the test process is not shared with it)."""
+    while not stop.is_set():
+        with database.factory() as session:
+            due = jobs.overdue_ids(session, now=utcnow(), grace=dt.timedelta(0))
+        for job_id in due:
+            jobs.run_job(database, job_id)
+        stop.wait(0.2)
 
 
 @pytest.fixture(scope="session")

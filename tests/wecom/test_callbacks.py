@@ -6,7 +6,7 @@ Bad input gets a 4xx, writes nothing, and does not disturb valid callbacks aroun
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,14 +23,17 @@ from tests.wecom.factories import AES_KEY, CALLBACK_TOKEN, add_contact_event, co
 handled: list[dict[str, object]] = []
 
 
-@events.handles("change_external_contact", "add_external_contact")
 def _record(session: Session, tenant_id: int, fields: events.Fields) -> None:
     handled.append(fields)
 
 
 @pytest.fixture(autouse=True)
-def _reset() -> None:
+def _handler() -> Iterator[None]:
+    """A handler for add events, only for these tests (the registry is process-wide)."""
     handled.clear()
+    events.handles("change_external_contact", "add_external_contact")(_record)
+    yield
+    events.unregister(_record)
 
 
 @pytest.fixture

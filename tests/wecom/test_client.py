@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from siyu.db import Database
-from siyu.wecom import errors
+from siyu.wecom import errors, schemas
 from siyu.wecom.client import WeComClient
 from siyu.wecom.tokens import TokenStore
 from tests.factories import make_tenant
@@ -250,3 +250,30 @@ def test_a_body_that_is_not_json_is_an_unexpected_response(
     wecom.replies = [httpx.Response(200, content=b"<html>gateway</html>")]
     with pytest.raises(errors.UnexpectedResponse):
         client.get_follow_user_list()
+
+
+def test_a_write_is_not_retried_after_wecom_may_have_acted(
+    client: WeComClient, wecom: FakeWeCom
+) -> None:
+    wecom.replies = [httpx.ReadTimeout("no answer"), error_reply(0)]
+    with pytest.raises(errors.WeComUnavailable):
+        client.post(
+            "/cgi-bin/externalcontact/send_welcome_msg", schemas.Reply, {"welcome_code": "W"}
+        )
+    assert len(wecom.calls) == 1  # sent once; its idempotency record decides, not a blind retry
+
+
+def test_a_write_is_retried_when_it_never_reached_wecom(
+    client: WeComClient, wecom: FakeWeCom
+) -> None:
+    wecom.replies = [httpx.ConnectError("refused"), error_reply(0)]
+    client.post("/cgi-bin/externalcontact/send_welcome_msg", schemas.Reply, {"welcome_code": "W"})
+    assert len(wecom.calls) == 2
+
+
+def test_a_read_by_post_is_retried_like_a_get(client: WeComClient, wecom: FakeWeCom) -> None:
+    wecom.replies = [
+        httpx.ReadTimeout("slow"),
+        reply({"errcode": 0, "errmsg": "ok", "tag_group": []}),
+    ]
+    assert client.get_corp_tag_list() == []

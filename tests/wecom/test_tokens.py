@@ -109,3 +109,37 @@ def test_tokens_are_sealed_at_rest(shared: tuple[Database, int]) -> None:
         row = session.query(WeComToken).filter_by(tenant_id=tenant_id).one()
         assert row.token_sealed is not None
         assert "plain-token" not in row.token_sealed
+
+
+def test_a_token_fetch_holds_no_database_lock(shared: tuple[Database, int]) -> None:
+    """While gettoken is under way, other work writes to the database freely (on SQLite a
+    transaction held across the call would block every writer)."""
+    database, tenant_id = shared
+    wrote: list[float] = []
+
+    def slow_fetch() -> tuple[str, int]:
+        started = time.monotonic()
+        with database.transaction() as session:  # someone else writing meanwhile
+            make_tenant(session, "writer")
+        wrote.append(time.monotonic() - started)
+        return "token-x", 7200
+
+    assert TokenStore(database, tenant_id).get("wwcorp", "secret", slow_fetch) == "token-x"
+    assert wrote
+    assert wrote[0] < 1.0
+    with database.transaction() as session:
+        session.execute(delete(Tenant).where(Tenant.name.startswith("writer")))
+
+
+def test_a_failed_fetch_releases_the_lease_for_the_next_try(shared: tuple[Database, int]) -> None:
+    database, tenant_id = shared
+    store = TokenStore(database, tenant_id)
+
+    def broken() -> tuple[str, int]:
+        raise ConnectionError("WeCom unreachable")
+
+    with pytest.raises(ConnectionError):
+        store.get("wwcorp", "secret", broken)
+    started = time.monotonic()
+    assert store.get("wwcorp", "secret", lambda: ("token-after", 7200)) == "token-after"
+    assert time.monotonic() - started < 1.0  # no waiting out a stale lease

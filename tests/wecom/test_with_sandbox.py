@@ -3,59 +3,18 @@ callback URL — the same code paths as with the real WeCom, with no network."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from siyu import demo
-from siyu.app import create_app
 from siyu.config import Settings
 from siyu.db import Database
+from siyu.jobs import Job
 from siyu.sandbox.demo import DEMO_CORP
-from siyu.sandbox.server import create_sandbox_app
 from siyu.wecom import service
-from siyu.wecom.models import WeComConnection, WeComEvent
-from tests.helpers import login
-
-SANDBOX = "http://sandbox.test"
-PASSWORD = "demo-password-for-tests"
-
-
-@dataclass
-class World:
-    siyu: TestClient
-    sandbox: TestClient
-    connection: WeComConnection
-
-    def sandbox_admin(self, method: str, path: str, **kwargs: object) -> dict[str, object]:
-        response = self.sandbox.request(method, f"/sandbox{path}", **kwargs)  # type: ignore[arg-type]
-        assert response.status_code < 400, response.text
-        body: dict[str, object] = response.json()
-        return body
-
-
-@pytest.fixture
-def world(
-    database: Database, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
-    settings = Settings(wecom_base_url=SANDBOX)
-    siyu = TestClient(create_app(settings, database), raise_server_exceptions=False)
-    sandbox_app = create_sandbox_app(
-        database_url=f"sqlite:///{tmp_path}/sandbox.db", http_client=siyu, public_url=SANDBOX
-    )
-    with siyu, TestClient(sandbox_app, base_url=SANDBOX) as sandbox:
-        monkeypatch.setattr(service, "_shared_http", lambda: sandbox)
-        result = demo.seed(session, password=PASSWORD)
-        session.commit()
-        connection = service.get(session, result.tenant_id)
-        assert connection is not None
-        login(siyu, demo.DEMO_USERNAME, PASSWORD)
-        yield World(siyu, sandbox, connection)
+from siyu.wecom.models import WeComEvent
+from tests.conftest import SANDBOX, World
 
 
 def test_the_connection_check_passes_against_the_sandbox(world: World) -> None:
@@ -153,7 +112,11 @@ def test_a_customer_scan_reaches_siyu_encrypted_and_is_processed_once(
         ("add_external_contact", "store-xuhui")
     ]
     assert events[0].deliveries == 2  # the duplicate was answered, not stored again
-    assert drain_jobs() == 1
+    drain_jobs()
+    session.expire_all()
+    assert session.get(WeComEvent, events[0].id).state == "kept"  # type: ignore[union-attr]
+    processing = session.scalars(select(Job).where(Job.kind == "wecom.process_event")).all()
+    assert [(job.state, job.attempts) for job in processing] == [("done", 1)]
     panel = world.siyu.get("/api/v1/wecom/connection").json()["connection"]["callback"]
     assert panel["events_received"] == 1
     assert panel["first_event_at"] is not None

@@ -31,6 +31,8 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     TOKENS_MANAGE = "tokens:manage"
     WECOM_MANAGE = "wecom:manage"
+    STAFF_READ = "staff:read"
+    STAFF_SYNC = "staff:sync"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -38,10 +40,14 @@ _EVERYTHING = frozenset(Permission)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: _EVERYTHING,
     Role.ADMIN: _EVERYTHING,
-    Role.OPERATOR: frozenset({Permission.DASHBOARD_READ, Permission.USERS_READ}),
+    Role.OPERATOR: frozenset(
+        {Permission.DASHBOARD_READ, Permission.USERS_READ, Permission.STAFF_READ}
+    ),
     # Shop managers and staff see the dashboard of what their scope holds; store and customer
     # scoping arrives with the stores and customers domains.
-    Role.SHOP_MANAGER: frozenset({Permission.DASHBOARD_READ, Permission.USERS_READ}),
+    Role.SHOP_MANAGER: frozenset(
+        {Permission.DASHBOARD_READ, Permission.USERS_READ, Permission.STAFF_READ}
+    ),
     Role.STAFF: frozenset({Permission.DASHBOARD_READ}),
 }
 
@@ -50,6 +56,7 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.DASHBOARD_READ: {"zh-CN": "读取数据概览", "en": "Read the dashboard"},
     Permission.AUDIT_READ: {"zh-CN": "读取操作日志", "en": "Read the audit log"},
     Permission.USERS_READ: {"zh-CN": "读取成员账号", "en": "Read members"},
+    Permission.STAFF_READ: {"zh-CN": "读取员工与部门", "en": "Read staff and departments"},
 }
 
 # Roles that may be given by someone holding users:manage; only an owner makes owners.

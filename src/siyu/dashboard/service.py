@@ -55,6 +55,13 @@ def _members(session: Session, tenant_id: int) -> int:
     return users.count_active(session, tenant_id)
 
 
+@card("staff", {"zh-CN": "在职员工账号", "en": "Active staff accounts"})
+def _staff(session: Session, tenant_id: int) -> int:
+    from siyu.staff import repository as staff
+
+    return staff.counts(session, tenant_id)[0]
+
+
 @card("api_tokens", {"zh-CN": "有效 API 令牌", "en": "Active API tokens"})
 def _tokens(session: Session, tenant_id: int) -> int:
     return auth.count_active_tokens(session, tenant_id)

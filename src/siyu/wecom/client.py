@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from siyu.wecom import schemas
 from siyu.wecom.errors import (
+    NotAFriend,
     RateLimited,
     TokenInvalid,
     UnexpectedResponse,
@@ -65,8 +66,22 @@ class WeComClient:
 
     # --- plumbing -----------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, params: dict[str, Any], body: Any) -> dict[str, Any]:
-        """One HTTP exchange with retries for the network, 5xx, -1 and rate limits."""
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        body: Any,
+        *,
+        idempotent: bool = True,
+        slow_down: bool = True,
+    ) -> dict[str, Any]:
+        """One HTTP exchange with retries for the network, 5xx, -1 and rate limits.
+
+        A call that is not idempotent (sending a message, starting a transfer) is retried only
+        when WeCom cannot have acted on it: the connection was never made, or WeCom said busy
+        (-1). After a timeout or a 5xx it may have acted, so the error goes to the caller, whose
+        idempotency record decides what happened."""
         attempt = 0
         slowed = 0.0
         while True:
@@ -74,12 +89,13 @@ class WeComClient:
             try:
                 response = self.http.request(method, self.base_url + path, params=params, json=body)
             except httpx.TransportError as exc:
-                if attempt > self.retries:
+                never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if attempt > self.retries or not (idempotent or never_sent):
                     raise WeComUnavailable(endpoint=path, reason=type(exc).__name__) from exc
                 self._backoff(attempt)
                 continue
             if response.status_code >= 500:
-                if attempt > self.retries:
+                if attempt > self.retries or not idempotent:
                     raise WeComUnavailable(endpoint=path, reason=f"HTTP {response.status_code}")
                 self._backoff(attempt)
                 continue
@@ -93,7 +109,7 @@ class WeComClient:
             if errcode == -1 and attempt <= self.retries:
                 self._backoff(attempt)
                 continue
-            if errcode in RateLimited.errcodes and slowed < self.rate_limit_budget:
+            if errcode in RateLimited.errcodes and slow_down and slowed < self.rate_limit_budget:
                 # Slow down rather than fail: WeCom's minute window clears by itself.
                 delay = min(2.0 ** min(attempt, 5), self.rate_limit_budget - slowed)
                 log.warning("WeCom rate limit %s on %s; waiting %.1fs", errcode, path, delay)
@@ -107,7 +123,8 @@ class WeComClient:
 
     def fetch_token(self) -> tuple[str, int]:
         params = {"corpid": self.corp_id, "corpsecret": self.secret}
-        data = self._send("GET", TOKEN_PATH, params, None)
+        # No slowing down here: other processes may be waiting for this token.
+        data = self._send("GET", TOKEN_PATH, params, None, slow_down=False)
         reply = self._parse(TOKEN_PATH, data, schemas.TokenReply)
         return reply.access_token, reply.expires_in
 
@@ -132,12 +149,17 @@ class WeComClient:
         *,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        idempotent: bool | None = None,
     ) -> M:
-        """Call a WeCom API with the access token; refresh the token once if WeCom says so."""
+        """Call a WeCom API with the access token; refresh the token once if WeCom says so.
+        GETs are idempotent; a POST is only if the caller says so (a read such as
+        ``batch/get_by_user``)."""
+        safe = method == "GET" if idempotent is None else idempotent
         refreshed = False
         while True:
             token = self.tokens.get(self.corp_id, self.secret, self.fetch_token)
-            data = self._send(method, path, {**(params or {}), "access_token": token}, body)
+            query = {**(params or {}), "access_token": token}
+            data = self._send(method, path, query, body, idempotent=safe)
             errcode = data.get("errcode", 0)
             if errcode in TOKEN_ERRORS and not refreshed:
                 self.tokens.invalidate(self.corp_id, self.secret, token)
@@ -150,14 +172,22 @@ class WeComClient:
     def get(self, path: str, model: type[M], **params: Any) -> M:
         return self.call("GET", path, model, params=params)
 
-    def post(self, path: str, model: type[M], body: dict[str, Any]) -> M:
-        return self.call("POST", path, model, body=body)
+    def post(
+        self, path: str, model: type[M], body: dict[str, Any], *, idempotent: bool = False
+    ) -> M:
+        return self.call("POST", path, model, body=body, idempotent=idempotent)
 
     # --- organisation -------------------------------------------------------------------
 
     def list_departments(self, department_id: int | None = None) -> list[schemas.Department]:
         params = {"id": department_id} if department_id is not None else {}
         return self.get("/cgi-bin/department/list", schemas.DepartmentList, **params).department
+
+    def list_members(self, department_id: int, *, recursive: bool = True) -> list[schemas.Member]:
+        params: dict[str, Any] = {"department_id": department_id}
+        if recursive:
+            params["fetch_child"] = 1
+        return self.get("/cgi-bin/user/list", schemas.MemberList, **params).userlist
 
     # --- customer contact ---------------------------------------------------------------
 
@@ -166,8 +196,12 @@ class WeComClient:
         return self.get(path, schemas.FollowUserList).follow_user
 
     def list_external_contacts(self, userid: str) -> list[str]:
+        """The member's customers; WeCom answers 84061 for a member who has none."""
         path = "/cgi-bin/externalcontact/list"
-        return self.get(path, schemas.ExternalUserIdList, userid=userid).external_userid
+        try:
+            return self.get(path, schemas.ExternalUserIdList, userid=userid).external_userid
+        except NotAFriend:
+            return []
 
     def get_external_contact(
         self, external_userid: str, cursor: str = ""
@@ -182,14 +216,15 @@ class WeComClient:
         self, userids: list[str], cursor: str = "", limit: int = 100
     ) -> schemas.ContactsByUser:
         body = {"userid_list": userids, "cursor": cursor, "limit": limit}
-        return self.post("/cgi-bin/externalcontact/batch/get_by_user", schemas.ContactsByUser, body)
+        path = "/cgi-bin/externalcontact/batch/get_by_user"
+        return self.post(path, schemas.ContactsByUser, body, idempotent=True)
 
     def get_corp_tag_list(
         self, tag_ids: list[str] | None = None, group_ids: list[str] | None = None
     ) -> list[schemas.CorpTagGroup]:
         body = {"tag_id": tag_ids or [], "group_id": group_ids or []}
         path = "/cgi-bin/externalcontact/get_corp_tag_list"
-        return self.post(path, schemas.CorpTagList, body).tag_group
+        return self.post(path, schemas.CorpTagList, body, idempotent=True).tag_group
 
 
 __all__ = ["WeComClient", "WeComError"]

@@ -39,13 +39,17 @@ def _parse(xml: bytes | str, what: str) -> Element:
     return root
 
 
+LIST_FIELDS = frozenset({"MemChangeList"})
+
+
 def _value(element: Element) -> Any:
     children = list(element)
+    # WeCom's lists (<MemChangeList><Item>…</Item>…</MemChangeList>) stay lists whatever their
+    # length, so a handler never meets a one-member change in another shape.
+    if element.tag in LIST_FIELDS or (children and all(c.tag == "Item" for c in children)):
+        return [_value(child) for child in children]
     if not children:
         return (element.text or "").strip()
-    # Lists such as <MemChangeList><Item>a</Item><Item>b</Item></MemChangeList>.
-    if all(child.tag == children[0].tag for child in children) and len(children) > 1:
-        return [_value(child) for child in children]
     return {child.tag: _value(child) for child in children}
 
 
@@ -98,6 +102,12 @@ def handles(event: str, change_type: str = "") -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+def unregister(handler: Handler) -> None:
+    for registered in _handlers.values():
+        while handler in registered:
+            registered.remove(handler)
 
 
 def handlers_for(event: str, change_type: str) -> list[Handler]:

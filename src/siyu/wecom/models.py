@@ -42,6 +42,8 @@ class WeComToken(IdMixin, TenantMixin, Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     fetch_count: Mapped[int] = mapped_column(Integer, default=0)
+    # A process fetching a new token holds this lease; the others wait for its result.
+    fetching_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class WeComEvent(IdMixin, TenantMixin, Base):

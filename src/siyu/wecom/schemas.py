@@ -31,6 +31,22 @@ class DepartmentList(Reply):
     department: list[Department]
 
 
+class Member(WeComModel):
+    """A member as ``user/list`` returns it to apps created after 2022-06-20 (no phone, email
+    or avatar: those need the member's own consent)."""
+
+    userid: str
+    name: str
+    department: list[int] = []
+    position: str = ""
+    main_department: int | None = None
+    status: int = 1  # 1 active, 2 disabled, 4 not yet activated, 5 left
+
+
+class MemberList(Reply):
+    userlist: list[Member]
+
+
 class FollowUserList(Reply):
     follow_user: list[str]
 

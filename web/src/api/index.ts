@@ -7,12 +7,16 @@ import type {
   CreateApiTokenResponse,
   CreateUserRequest,
   Dashboard,
+  DepartmentList,
   LoginRequest,
   LoginResponse,
   Me,
   Page,
   PageQuery,
   SaveWeComConnectionRequest,
+  Staff,
+  StaffQuery,
+  StaffSyncState,
   TokenScopes,
   UpdateMeRequest,
   UpdateUserRequest,
@@ -59,3 +63,11 @@ export const getWeComConnection = () => request<WeComConnectionState>('GET', `${
 export const saveWeComConnection = (body: SaveWeComConnectionRequest) =>
   request<WeComConnectionState>('PUT', `${V1}/wecom/connection`, { body })
 export const checkWeComConnection = () => request<WeComCheckReport>('POST', `${V1}/wecom/connection/check`)
+
+// staff & departments (mirrored from WeCom)
+export const listStaff = (query: StaffQuery = {}) =>
+  request<Page<Staff>>('GET', `${V1}/staff`, { query: { ...query } })
+export const listDepartments = () => request<DepartmentList>('GET', `${V1}/departments`)
+export const getStaffSync = () => request<StaffSyncState>('GET', `${V1}/staff/sync`)
+/** Starts a sync from WeCom in the background; answers 202 with the (pending) state. */
+export const syncStaff = () => request<StaffSyncState>('POST', `${V1}/staff/sync`)

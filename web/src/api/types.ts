@@ -196,3 +196,53 @@ export interface FieldError {
   field: string
   reason: string
 }
+
+export type StaffStatus = 'active' | 'left'
+
+/** A WeCom account staff operate (not a console login), mirrored from WeCom. */
+export interface Staff {
+  id: number
+  /** WeCom userid. */
+  userid: string
+  name: string
+  position: string
+  department_ids: number[]
+  main_department: number | null
+  /** Whether the account has the WeCom customer-contact feature. */
+  customer_contact: boolean
+  status: StaffStatus
+  synced_at: string
+  left_at: string | null
+}
+
+export interface StaffQuery extends PageQuery {
+  department_id?: number
+  /** Searches name or userid. */
+  q?: string
+  status?: StaffStatus
+}
+
+/** A department mirrored from WeCom; `id` is the WeCom department id. */
+export interface Department {
+  id: number
+  name: string
+  parent_id: number
+  order: number
+  staff_count: number
+}
+
+export interface DepartmentList {
+  items: Department[]
+}
+
+export type StaffSyncStateName = 'never' | 'pending' | 'running' | 'done' | 'dead'
+
+export interface StaffSyncState {
+  state: StaffSyncStateName
+  requested_at: string | null
+  finished_at: string | null
+  last_error: string | null
+  active: number
+  left: number
+  departments: number
+}

@@ -7,6 +7,7 @@ import {
   Document,
   Guide,
   Key,
+  OfficeBuilding,
   Picture,
   PriceTag,
   Promotion,
@@ -55,6 +56,7 @@ export const mainNav: NavItem[] = [
 export const settingsNav: NavItem[] = [
   { name: 'users', path: '/settings/users', icon: UserFilled, permission: 'users:read' },
   { name: 'tokens', path: '/settings/tokens', icon: Key, permission: 'tokens:manage' },
+  { name: 'staff', path: '/settings/staff', icon: OfficeBuilding, permission: 'staff:read' },
   { name: 'wecom', path: '/settings/wecom', icon: Connection, permission: 'wecom:manage' },
   { name: 'audit', path: '/settings/audit', icon: Document, permission: 'audit:read' },
 ]

@@ -56,6 +56,12 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.tokens' },
       },
       {
+        path: 'settings/staff',
+        name: 'staff',
+        component: () => import('@/pages/StaffPage.vue'),
+        meta: { titleKey: 'nav.staff' },
+      },
+      {
         path: 'settings/wecom',
         name: 'wecom',
         component: () => import('@/pages/WeComPage.vue'),

@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("expires_at", siyu.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("fetched_at", siyu.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("fetch_count", sa.Integer(), nullable=False),
+        sa.Column("fetching_until", siyu.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
