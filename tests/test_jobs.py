@@ -232,13 +232,17 @@ def test_a_job_of_an_unknown_kind_is_marked_dead_with_the_reason(
     assert "removed.kind" in (row.last_error or "")
 
 
-def test_every_registered_schedule_submits_one_row_per_slot(database: Database) -> None:
+def test_a_schedule_slot_makes_one_job_however_many_schedulers_fire(database: Database) -> None:
     jobs.load_task_modules()
-    assert "auth.cleanup" in jobs.kinds()
-    with database.transaction() as session:
-        first = jobs.submit(session, "auth.cleanup", key="schedule:2026-11-23T10:07")
-        second = jobs.submit(session, "auth.cleanup", key="schedule:2026-11-23T10:07")
-        assert first == second
+    assert "siyu.schedule.auth.cleanup" in {t.__name__ for t in jobs.huey._registry._periodic_tasks}
+    at = dt.datetime(2026, 11, 23, 10, 7, 12, tzinfo=dt.UTC)
+    first = jobs.submit_slot("auth.cleanup", at)
+    assert jobs.submit_slot("auth.cleanup", at + dt.timedelta(seconds=30)) == first
+    later = jobs.submit_slot("auth.cleanup", at + dt.timedelta(hours=1))
+    assert later != first
+    with database.factory() as session:
+        keys = session.scalars(select(Job.key).where(Job.kind == "auth.cleanup")).all()
+    assert sorted(keys) == ["schedule:2026-11-23T10:07", "schedule:2026-11-23T11:07"]
 
 
 def test_a_job_whose_worker_dies_every_time_is_given_up(database: Database, tenant_id: int) -> None:

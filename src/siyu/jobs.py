@@ -429,16 +429,17 @@ def sweep_jobs() -> None:
     sweep(get_database())
 
 
+def submit_slot(kind: str, at: dt.datetime | None = None) -> int:
+    """Submit the job of one schedule slot: keyed by kind and minute, so several schedulers
+    firing for the same minute make one job."""
+    slot = (at or utcnow()).strftime("%Y-%m-%dT%H:%M")
+    with get_database().transaction() as session:
+        return submit(session, kind, key=f"schedule:{slot}")
+
+
 def every(schedule: crontab, kind: str) -> None:
-    """Run a job kind on a schedule. Each slot is one row (keyed by kind and minute), so several
-    schedulers running at once still produce one job per slot."""
-
-    def submit_slot() -> None:
-        slot = utcnow().strftime("%Y-%m-%dT%H:%M")
-        with get_database().transaction() as session:
-            submit(session, kind, key=f"schedule:{slot}")
-
-    huey.periodic_task(schedule, name=f"siyu.schedule.{kind}")(submit_slot)
+    """Run a job kind on a schedule (one row per slot, see :func:`submit_slot`)."""
+    huey.periodic_task(schedule, name=f"siyu.schedule.{kind}")(lambda: submit_slot(kind))
 
 
 def load_task_modules() -> None:
