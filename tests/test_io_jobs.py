@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from siyu import jobs
@@ -41,6 +41,15 @@ def _calls_out(database: Database, job: Job) -> None:
             entity_id=job.id,
             after={"token": token},
         )
+
+
+@jobs.io_job("test.lease_stolen", max_attempts=2)
+def _lease_stolen(database: Database, job: Job) -> None:
+    calls.append(job.id)
+    with database.transaction() as session:  # its lease ran out and another worker took it
+        session.execute(update(Job).where(Job.id == job.id).values(attempts=Job.attempts + 1))
+    jobs.renew(database, job)  # between two calls out: stop here
+    calls.append(-job.id)  # never reached
 
 
 @jobs.io_job("test.fails_out", max_attempts=2)
@@ -104,3 +113,16 @@ def test_a_kind_cannot_be_registered_twice_with_different_handlers() -> None:
 
     with pytest.raises(RuntimeError, match="registered twice"):
         jobs.job("test.calls_out")(other)
+
+
+def test_an_io_job_that_lost_its_lease_stops_before_its_next_call(
+    real: tuple[Database, int],
+) -> None:
+    database, tenant_id = real
+    job_id = _submit(database, tenant_id, "test.lease_stolen")
+    assert jobs.run_job(database, job_id) is False
+    assert calls == [job_id]  # the second call out never happened
+    with database.factory() as session:
+        row = session.get(Job, job_id)
+        assert row is not None
+        assert row.state == "running"  # the other worker's attempt, untouched

@@ -291,8 +291,25 @@ def backoff(attempt: int) -> dt.timedelta:
     return delay * jitter
 
 
-class _LostLease(Exception):
+class LeaseLost(Exception):
     """Another worker re-claimed the job after our lease ran out; our attempt is void."""
+
+
+def renew(database: Database, job_row: Job) -> None:
+    """For an ``@io_job`` between its calls out: extend the lease, or raise :class:`LeaseLost`
+    if the job was re-claimed meanwhile (the lease ran out), so two workers never both go on
+    calling WeCom for one job."""
+    kind = _kinds.get(job_row.kind)
+    lease = kind.lease if kind else dt.timedelta(minutes=5)
+    with database.transaction() as session:
+        renewed = session.execute(
+            update(Job)
+            .where(Job.id == job_row.id, Job.state == RUNNING, Job.attempts == job_row.attempts)
+            .values(locked_until=utcnow() + lease)
+            .execution_options(synchronize_session=False)
+        )
+        if renewed.rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost(f"job {job_row.id} was re-claimed by another worker")
 
 
 def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) -> bool:
@@ -341,8 +358,8 @@ def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) 
                 .execution_options(synchronize_session=False)
             )
             if finished.rowcount != 1:  # type: ignore[attr-defined]
-                raise _LostLease
-    except _LostLease:
+                raise LeaseLost
+    except LeaseLost:
         log.warning("job %s: lease lost, its work was rolled back and runs elsewhere", job_id)
         return False
     except Exception as exc:

@@ -44,6 +44,28 @@ def test_transfer_waits_24_hours_then_completes(client: TestClient, wecom: WeCom
     assert followers[0]["remark"] == "刘姐·老客"  # the remark and tags go along
 
 
+def test_a_completed_transfer_tells_siyu_as_wecom_does(
+    client: TestClient, wecom: WeCom, connected: Receiver
+) -> None:
+    """The new member gets ``add_external_contact``; the old one ``del_external_contact`` with
+    ``Source=DELETE_BY_TRANSFER`` (not a staff member deleting a customer)."""
+    _transfer(wecom, "wangfang", "chenjie", WU)
+    client.post(
+        "/sandbox/simulate/transfer_answer",
+        params={"wait": "true"},
+        json={"external_userid": WU, "accept": True},
+    )
+    changes = [
+        (field_of(e, "ChangeType"), field_of(e, "UserID"), field_of(e, "Source"))
+        for e in connected.events()
+        if field_of(e, "ExternalUserID") == WU
+    ]
+    assert changes[-2:] == [
+        ("add_external_contact", "chenjie", ""),
+        ("del_external_contact", "wangfang", "DELETE_BY_TRANSFER"),
+    ]
+
+
 def test_transfer_per_customer_errors(wecom: WeCom) -> None:
     codes = _transfer(wecom, "wangfang", "wangfang", LIU)
     assert codes == {LIU: 40130}
@@ -212,6 +234,10 @@ def test_moments_are_published_by_staff(client: TestClient, wecom: WeCom) -> Non
             "visible_range": {"sender_list": {"user_list": ["wangfang", "ghost"]}},
         },
     )
+    pending = wecom.get("externalcontact/get_moment_task_result", jobid=job["jobid"])
+    assert pending["status"] in (1, 2)
+    assert "result" not in pending  # not ready yet: a client must poll
+    client.post("/sandbox/clock", json={"advance_seconds": 5})
     result = wecom.get("externalcontact/get_moment_task_result", jobid=job["jobid"])
     assert result["status"] == 3
     assert result["result"]["invalid_sender_list"]["user_list"] == ["ghost"]

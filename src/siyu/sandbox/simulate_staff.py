@@ -70,7 +70,7 @@ def transfer_answer(request: Request, body: TransferAnswer, wait: Wait = False) 
         if row is None:
             raise WeComError(40058, "no transfer waiting for this customer")
         if body.accept:
-            transfer.complete(session, row, runtime.clock.ts())
+            transfer.complete(session, runtime, row, runtime.clock.ts())
         else:
             row.status = 3
             callbacks.emit(

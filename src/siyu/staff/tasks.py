@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
 from siyu.db import Database, utcnow
-from siyu.jobs import Job, every, io_job, job, submit
+from siyu.jobs import Job, every, io_job, job, renew, submit
 from siyu.staff import service
 from siyu.wecom import service as wecom
 from siyu.wecom.models import WeComConnection
@@ -29,10 +29,12 @@ def sync_staff(database: Database, job_row: Job) -> None:
     # The self-built app (when set) reads the directory; customer contact reads who may add.
     org = wecom.client(database, settings, connection, app=True) if connection.agent_id else contact
     departments = org.list_departments()
+    renew(database, job_row)
     ids = {d.id for d in departments}
     # user/list with fetch_child from each top department the app can see.
     roots = sorted(d.id for d in departments if d.parentid not in ids) or [ROOT_DEPARTMENT]
     members = [member for root in roots for member in org.list_members(root)]
+    renew(database, job_row)
     directory = service.Directory(departments, members, set(contact.get_follow_user_list()))
     with database.transaction() as session:
         service.apply(session, tenant_id, directory, utcnow())

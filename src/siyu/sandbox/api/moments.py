@@ -9,6 +9,9 @@ from siyu.sandbox.api.base import Ctx, Json, Registry, cursor_page, integer, str
 from siyu.sandbox.core import WeComError, new_id
 from siyu.sandbox.state import Effect, Moment, MomentTask, User
 
+# Seconds (sandbox clock) before a moment task's result is ready, as WeCom's is not at once.
+MOMENT_TASK_SECONDS = 2
+
 registry = Registry()
 
 
@@ -79,6 +82,10 @@ def get_moment_task_result(ctx: Ctx) -> Json:
     )
     if moment is None:
         raise WeComError(40058, "invalid jobid")
+    # WeCom builds the task asynchronously: started, in progress, then done with the moment id.
+    age = ctx.runtime.clock.ts() - moment.create_time
+    if age < MOMENT_TASK_SECONDS:
+        return {"status": 1 if age < MOMENT_TASK_SECONDS / 2 else 2, "type": "add_moment_task"}
     return {
         "status": 3,
         "type": "add_moment_task",

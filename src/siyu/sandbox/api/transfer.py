@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from siyu.sandbox.api.base import Ctx, Json, Registry, cursor_page, follow, str_list, text, user
 from siyu.sandbox.core import WeComError
 from siyu.sandbox.runtime import Runtime
-from siyu.sandbox.state import Follow, Transfer, User
+from siyu.sandbox.state import Corp, Follow, Transfer, User
 
 registry = Registry()
 
@@ -28,12 +28,18 @@ def settle(session: Session, runtime: Runtime, corp_id: str) -> None:
         )
     )
     for row in due:
-        complete(session, row, row.started_at + runtime.transfer_wait)
+        complete(session, runtime, row, row.started_at + runtime.transfer_wait)
 
 
-def complete(session: Session, row: Transfer, when: int) -> None:
+def complete(session: Session, runtime: Runtime, row: Transfer, when: int) -> None:
+    """The takeover member becomes the follower. As WeCom does: ``add_external_contact`` to
+    the new member unless already a friend, and ``del_external_contact`` with ``Source`` =
+    ``DELETE_BY_TRANSFER`` for the old one — not a staff member deleting a customer."""
+    from siyu.sandbox import callbacks
+
     row.status = 1
     row.takeover_time = when
+    corp = session.get(Corp, row.corp_id)
     old = follow(session, row.corp_id, row.handover_userid, row.external_userid)
     if follow(session, row.corp_id, row.takeover_userid, row.external_userid) is None:
         session.add(
@@ -48,8 +54,33 @@ def complete(session: Session, row: Transfer, when: int) -> None:
                 tag_ids=list(old.tag_ids) if old else [],
             )
         )
+        if corp is not None:
+            callbacks.emit(
+                session,
+                runtime,
+                corp,
+                "change_external_contact",
+                {
+                    "ChangeType": "add_external_contact",
+                    "UserID": row.takeover_userid,
+                    "ExternalUserID": row.external_userid,
+                },
+            )
     if old is not None:
         session.delete(old)
+        if corp is not None:
+            callbacks.emit(
+                session,
+                runtime,
+                corp,
+                "change_external_contact",
+                {
+                    "ChangeType": "del_external_contact",
+                    "UserID": row.handover_userid,
+                    "ExternalUserID": row.external_userid,
+                    "Source": "DELETE_BY_TRANSFER",
+                },
+            )
 
 
 def _start(ctx: Ctx, *, resigned: bool) -> Json:
