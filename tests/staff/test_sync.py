@@ -103,3 +103,60 @@ def test_a_failing_wecom_leaves_the_error_for_the_console(
     state = world.siyu.get("/api/v1/staff/sync").json()
     assert state["state"] == "pending"  # retried later with backoff
     assert "60011" in state["last_error"]
+
+
+def _verify_callback_url(world: World) -> None:
+    url = f"http://testserver/wecom/callback/{world.connection.callback_key}"
+    answer = world.sandbox_admin("POST", f"/corps/{DEMO_CORP.corp_id}/callback", json={"url": url})
+    assert answer["verified"] is True, answer
+
+
+def _run_due_jobs(database: Database) -> list[str]:
+    """Run job rows as a worker would, until none is due; returns the kinds run."""
+    ran: list[str] = []
+    while True:
+        with database.factory() as session:
+            due = session.execute(
+                select(Job.id, Job.kind).where(Job.state == "pending").order_by(Job.id)
+            ).all()
+        if not due:
+            return ran
+        for job_id, kind in due:
+            assert jobs.run_job(database, job_id) is True, kind
+            ran.append(kind)
+
+
+def test_a_member_added_or_leaving_in_wecom_reaches_siyu_by_callback(
+    world: World, database: Database, session: Session
+) -> None:
+    _verify_callback_url(world)
+    _run_due_jobs(database)  # the demo's first sync
+    world.sandbox_admin(
+        "POST",
+        f"/corps/{DEMO_CORP.corp_id}/staff",
+        json={"userid": "sunli", "name": "孙丽", "department": [3], "position": "导购"},
+    )
+    world.sandbox_admin("POST", f"/corps/{DEMO_CORP.corp_id}/staff/chenjie/resign")
+    world.sandbox_admin("POST", "/callbacks/deliver")
+    ran = _run_due_jobs(database)
+    assert ran.count("wecom.process_event") == 2
+    # Changes within one minute share one sync (two if the test straddles a minute).
+    assert ran.count(SYNC_JOB) in (1, 2)
+    session.expire_all()
+    statuses = {s.userid: s.status for s in session.scalars(select(StaffAccount))}
+    assert statuses["sunli"] == "active"
+    assert statuses["chenjie"] == "left"
+
+
+def test_a_burst_of_contact_changes_makes_one_sync(world: World, session: Session) -> None:
+    from siyu.staff.events import resync_on_contact_change
+
+    tenant_id = world.connection.tenant_id
+    for change in ("create_user", "update_user", "delete_user"):
+        resync_on_contact_change(session, tenant_id, {"ChangeType": change})
+    keys = session.scalars(
+        select(Job.key).where(
+            Job.kind == SYNC_JOB, Job.key.like(f"staff-sync:{tenant_id}:contact:%")
+        )
+    ).all()
+    assert len(keys) == 1

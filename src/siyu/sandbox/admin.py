@@ -214,6 +214,19 @@ def add_staff(request: Request, corp_id: str, body: StaffCreate) -> Json:
                 customer_contact=body.customer_contact,
             )
         )
+        # As the admin console does: the contact-change event (通讯录变更) to the app.
+        callbacks.emit(
+            session,
+            runtime,
+            corp,
+            "change_contact",
+            {
+                "ChangeType": "create_user",
+                "UserID": body.userid,
+                "Name": body.name,
+                "Department": ",".join(str(d) for d in body.department),
+            },
+        )
     return {"userid": body.userid}
 
 
@@ -229,6 +242,13 @@ def resign_staff(request: Request, corp_id: str, userid: str) -> Json:
         if member is None:
             raise WeComError(60111)
         member.resigned_at = runtime.clock.ts()
+        callbacks.emit(
+            session,
+            runtime,
+            corp,
+            "change_contact",
+            {"ChangeType": "delete_user", "UserID": userid},
+        )
     return {"userid": userid, "resigned": True}
 
 

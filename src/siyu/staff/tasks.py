@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from siyu.config import get_settings
 from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, io_job, job, renew, submit
+from siyu.staff import events as _events  # noqa: F401 - registers the callback handler
 from siyu.staff import service
 from siyu.wecom import service as wecom
 from siyu.wecom.models import WeComConnection
