@@ -29,6 +29,7 @@ from siyu import (  # noqa: E402
 from siyu.app import create_app  # noqa: E402
 from siyu.config import Settings, get_settings  # noqa: E402
 from siyu.db import Database, make_engine, set_database, utcnow  # noqa: E402
+from siyu.sandbox.demo import DEMO_CORP  # noqa: E402
 from siyu.sandbox.server import create_sandbox_app  # noqa: E402
 from siyu.wecom import service  # noqa: E402
 from siyu.wecom.models import WeComConnection  # noqa: E402
@@ -128,6 +129,14 @@ class World:
         assert response.status_code < 400, response.text
         body: dict[str, object] = response.json()
         return body
+
+    def verify_callback_url(self) -> None:
+        """Paste Siyu's callback URL into the sandbox, which verifies it as WeCom does."""
+        url = f"http://testserver/wecom/callback/{self.connection.callback_key}"
+        answer = self.sandbox_admin(
+            "POST", f"/corps/{DEMO_CORP.corp_id}/callback", json={"url": url}
+        )
+        assert answer["verified"] is True, answer
 
 
 @pytest.fixture

@@ -105,12 +105,6 @@ def test_a_failing_wecom_leaves_the_error_for_the_console(
     assert "60011" in state["last_error"]
 
 
-def _verify_callback_url(world: World) -> None:
-    url = f"http://testserver/wecom/callback/{world.connection.callback_key}"
-    answer = world.sandbox_admin("POST", f"/corps/{DEMO_CORP.corp_id}/callback", json={"url": url})
-    assert answer["verified"] is True, answer
-
-
 def _run_due_jobs(database: Database) -> list[str]:
     """Run job rows as a worker would, until none is due; returns the kinds run."""
     ran: list[str] = []
@@ -129,7 +123,7 @@ def _run_due_jobs(database: Database) -> list[str]:
 def test_a_member_added_or_leaving_in_wecom_reaches_siyu_by_callback(
     world: World, database: Database, session: Session
 ) -> None:
-    _verify_callback_url(world)
+    world.verify_callback_url()
     _run_due_jobs(database)  # the demo's first sync
     world.sandbox_admin(
         "POST",

@@ -66,16 +66,10 @@ def test_missing_customer_contact_permission_says_where_to_grant_it(world: World
     assert "可调用接口的应用" in follow["message"]
 
 
-def _verify_callback_url(world: World) -> None:
-    url = f"http://testserver/wecom/callback/{world.connection.callback_key}"
-    answer = world.sandbox_admin("POST", f"/corps/{DEMO_CORP.corp_id}/callback", json={"url": url})
-    assert answer["verified"] is True, answer
-
-
 def test_wecom_verifies_the_callback_url_and_the_panel_shows_it(world: World) -> None:
     panel = world.siyu.get("/api/v1/wecom/connection").json()["connection"]["callback"]
     assert panel["verified_at"] is None
-    _verify_callback_url(world)
+    world.verify_callback_url()
     panel = world.siyu.get("/api/v1/wecom/connection").json()["connection"]["callback"]
     assert panel["verified_at"] is not None
 
@@ -103,7 +97,7 @@ def _scan(world: World, name: str) -> None:
 def test_a_customer_scan_reaches_siyu_encrypted_and_is_processed_once(
     world: World, session: Session, drain_jobs: Callable[[], int]
 ) -> None:
-    _verify_callback_url(world)
+    world.verify_callback_url()
     world.sandbox_admin("PUT", "/faults", json={"duplicate_callbacks": True})
     _scan(world, "周小雨")
     session.expire_all()
@@ -123,7 +117,7 @@ def test_a_customer_scan_reaches_siyu_encrypted_and_is_processed_once(
 
 
 def test_every_delivery_is_answered_success(world: World, session: Session) -> None:
-    _verify_callback_url(world)
+    world.verify_callback_url()
     for name in ("吴敏", "郑浩", "孙丽"):
         _scan(world, name)
     attempts = world.sandbox_admin(
