@@ -30,6 +30,8 @@ calls: list[int] = []
 @jobs.io_job("test.calls_out", max_attempts=2)
 def _calls_out(database: Database, job: Job) -> None:
     tenant_id = job.payload["tenant_id"]
+    # No connection (and so no transaction) is held for the handler, on any database.
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     token = TokenStore(database, tenant_id).get("wwcorp", "secret", lambda: ("tok", 7200))
     calls.append(job.id)
     with database.transaction() as session:
