@@ -299,17 +299,23 @@ def renew(database: Database, job_row: Job) -> None:
     """For an ``@io_job`` between its calls out: extend the lease, or raise :class:`LeaseLost`
     if the job was re-claimed meanwhile (the lease ran out), so two workers never both go on
     calling WeCom for one job."""
+    with database.transaction() as session:
+        hold_lease(session, job_row)
+
+
+def hold_lease(session: Session, job_row: Job) -> None:
+    """:func:`renew` inside the caller's transaction: an ``@io_job`` that writes a step's result
+    fences it with the lease, so a worker that lost its job writes nothing."""
     kind = _kinds.get(job_row.kind)
     lease = kind.lease if kind else dt.timedelta(minutes=5)
-    with database.transaction() as session:
-        renewed = session.execute(
-            update(Job)
-            .where(Job.id == job_row.id, Job.state == RUNNING, Job.attempts == job_row.attempts)
-            .values(locked_until=utcnow() + lease)
-            .execution_options(synchronize_session=False)
-        )
-        if renewed.rowcount != 1:  # type: ignore[attr-defined]
-            raise LeaseLost(f"job {job_row.id} was re-claimed by another worker")
+    renewed = session.execute(
+        update(Job)
+        .where(Job.id == job_row.id, Job.state == RUNNING, Job.attempts == job_row.attempts)
+        .values(locked_until=utcnow() + lease)
+        .execution_options(synchronize_session=False)
+    )
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(f"job {job_row.id} was re-claimed by another worker")
 
 
 def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) -> bool:
@@ -374,6 +380,7 @@ def run_job(database: Database, job_id: int, *, now: dt.datetime | None = None) 
             max_attempts,
             exc,
             "; giving up" if give_up else "",
+            exc_info=exc,
         )
         with database.transaction() as session:
             session.execute(

@@ -6,7 +6,7 @@ Bad input gets a 4xx, writes nothing, and does not disturb valid callbacks aroun
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,12 +28,12 @@ def _record(session: Session, tenant_id: int, fields: events.Fields) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _handler() -> Iterator[None]:
-    """A handler for add events, only for these tests (the registry is process-wide)."""
+def _handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The only handler while these tests run: they are about receiving, not about what the
+    domains do with an event (the registry is process-wide)."""
     handled.clear()
+    monkeypatch.setattr(events, "_handlers", {})
     events.handles("change_external_contact", "add_external_contact")(_record)
-    yield
-    events.unregister(_record)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.config import Settings
+from siyu.customers.models import Customer
 from siyu.db import Database
 from siyu.jobs import Job
 from siyu.sandbox.demo import DEMO_CORP
@@ -108,7 +109,11 @@ def test_a_customer_scan_reaches_siyu_encrypted_and_is_processed_once(
     assert events[0].deliveries == 2  # the duplicate was answered, not stored again
     drain_jobs()
     session.expire_all()
-    assert session.get(WeComEvent, events[0].id).state == "kept"  # type: ignore[union-attr]
+    assert session.get(WeComEvent, events[0].id).state == "processed"  # type: ignore[union-attr]
+    # The customers domain read the new friend from WeCom: one customer, one friendship.
+    customers = session.scalars(select(Customer).where(Customer.name == "周小雨")).all()
+    assert len(customers) == 1
+    assert customers[0].owner_userid == DEMO_CORP.staff[0].userid
     processing = session.scalars(select(Job).where(Job.kind == "wecom.process_event")).all()
     assert [(job.state, job.attempts) for job in processing] == [("done", 1)]
     panel = world.siyu.get("/api/v1/wecom/connection").json()["connection"]["callback"]

@@ -226,5 +226,46 @@ class WeComClient:
         path = "/cgi-bin/externalcontact/get_corp_tag_list"
         return self.post(path, schemas.CorpTagList, body, idempotent=True).tag_group
 
+    def add_corp_tag(
+        self, tags: list[str], *, group_id: str = "", group_name: str = "", order: int = 0
+    ) -> schemas.CorpTagGroup:
+        """Add tags to a group (by id), or to the group of that name (made when missing)."""
+        body: dict[str, Any] = {"tag": [{"name": name} for name in tags]}
+        if group_id:
+            body["group_id"] = group_id
+        else:
+            body |= {"group_name": group_name, "order": order}
+        path = "/cgi-bin/externalcontact/add_corp_tag"
+        return self.post(path, schemas.AddedTagGroup, body).tag_group
+
+    def edit_corp_tag(
+        self, item_id: str, *, name: str | None = None, order: int | None = None
+    ) -> None:
+        """Rename or reorder a tag or a tag group (WeCom tells them apart by the id)."""
+        body: dict[str, Any] = {"id": item_id}
+        if name is not None:
+            body["name"] = name
+        if order is not None:
+            body["order"] = order
+        self.post("/cgi-bin/externalcontact/edit_corp_tag", schemas.Reply, body, idempotent=True)
+
+    def del_corp_tag(
+        self, tag_ids: list[str] | None = None, group_ids: list[str] | None = None
+    ) -> None:
+        body = {"tag_id": tag_ids or [], "group_id": group_ids or []}
+        self.post("/cgi-bin/externalcontact/del_corp_tag", schemas.Reply, body, idempotent=True)
+
+    def mark_tag(
+        self, userid: str, external_userid: str, add: list[str], remove: list[str]
+    ) -> None:
+        """Tag one friendship. Setting tags is idempotent on WeCom's side."""
+        body = {
+            "userid": userid,
+            "external_userid": external_userid,
+            "add_tag": add,
+            "remove_tag": remove,
+        }
+        self.post("/cgi-bin/externalcontact/mark_tag", schemas.Reply, body, idempotent=True)
+
 
 __all__ = ["WeComClient", "WeComError"]

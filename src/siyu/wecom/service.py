@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from siyu.audit import service as audit
 from siyu.auth.principal import Principal
-from siyu.config import Settings
+from siyu.config import Settings, get_settings
 from siyu.db import Database, utcnow
 from siyu.errors import InvalidInput
 from siyu.i18n import Locale
@@ -176,6 +176,17 @@ def client(
         base_url=settings.wecom_base_url,
         http=http or _shared_http(),
     )
+
+
+def client_for_tenant(database: Database, tenant_id: int) -> WeComClient | None:
+    """The customer-contact client of a tenant's connection, or None when it has none. Reads the
+    connection in a short session of its own: callers go on to call WeCom holding nothing."""
+    with database.factory() as session:
+        connection = get(session, tenant_id)
+        if connection is None:
+            return None
+        session.expunge(connection)
+    return client(database, get_settings(), connection)
 
 
 # --- test connection --------------------------------------------------------------------
