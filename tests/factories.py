@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session
 from siyu.auth import service as auth
 from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
+from siyu.customers import service as customer_service
+from siyu.customers.models import ChurnAlert, Customer, Follow
+from siyu.db import utcnow
+from siyu.tags.models import CustomerTag, Tag, TagGroup
 from siyu.tenants import repository as tenants
 from siyu.tenants.models import Tenant
 from siyu.users import service as users
@@ -55,3 +59,51 @@ def make_token(
 
 def actor(user: User) -> Principal:
     return auth.principal_for_user(user, ip="127.0.0.1")
+
+
+def make_customer(
+    session: Session, tenant: Tenant, name: str = "测试客户", *, userid: str = "staff01"
+) -> Customer:
+    """A customer who is the friend of one staff account, with a phone, a tag and an alert."""
+    now = utcnow()
+    n = next(_seq)
+    customer = Customer(
+        tenant_id=tenant.id,
+        external_userid=f"wmfactory{n:08d}",
+        name=name,
+        owner_userid=userid,
+        first_added_at=now,
+        notes=name,
+    )
+    session.add(customer)
+    session.flush()
+    session.add(
+        Follow(
+            tenant_id=tenant.id, customer_id=customer.id, userid=userid, remark=name, added_at=now
+        )
+    )
+    customer_service.add_phone(session, tenant.id, customer.id, f"1390000{n:04d}", "manual")
+    group = make_tag_group(session, tenant, f"{name}组{n}")
+    tag = Tag(tenant_id=tenant.id, group_id=group.id, name=f"{name}{n}", wecom_id=f"etfactory{n}")
+    session.add(tag)
+    session.flush()
+    session.add(CustomerTag(tenant_id=tenant.id, customer_id=customer.id, tag_id=tag.id))
+    session.add(
+        ChurnAlert(
+            tenant_id=tenant.id,
+            customer_id=customer.id,
+            userid=userid,
+            kind="deleted_by_customer",
+            at=now,
+            note=name,
+        )
+    )
+    session.flush()
+    return customer
+
+
+def make_tag_group(session: Session, tenant: Tenant, name: str = "测试标签组") -> TagGroup:
+    group = TagGroup(tenant_id=tenant.id, name=name, wecom_id=f"etgroup{next(_seq)}")
+    session.add(group)
+    session.flush()
+    return group

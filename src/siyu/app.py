@@ -18,10 +18,12 @@ from siyu.api.middleware import RequestLimits
 from siyu.audit.api import router as audit_router
 from siyu.auth.api import router as auth_router
 from siyu.config import Settings, get_settings
+from siyu.customers.api import router as customers_router
 from siyu.dashboard.api import router as dashboard_router
 from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
 from siyu.staff.api import router as staff_router
+from siyu.tags.api import router as tags_router
 from siyu.users.api import router as users_router
 from siyu.wecom.api import callback_router
 from siyu.wecom.api import router as wecom_router
@@ -44,6 +46,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     dashboard_router,
     wecom_router,
     staff_router,
+    customers_router,
+    tags_router,
 )
 
 

@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.app import API_PREFIX, DOMAIN_ROUTERS
+from siyu.customers.models import ChurnAlert
 from siyu.db import Base
+from siyu.tags.models import Tag, TagGroup
 from siyu.tenants.models import Tenant
-from tests.factories import make_tenant, make_token, make_user
+from tests.factories import make_customer, make_tenant, make_token, make_user
 from tests.helpers import login
 from tests.wecom.factories import connect
 
@@ -29,7 +31,19 @@ MARKER = "租户B的秘密 tenant-b-secret"
 ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "user_id": lambda session, tenant: make_user(session, tenant, display_name=MARKER).id,
     "token_id": lambda session, tenant: make_token(session, tenant, name=MARKER)[0],
+    "customer_id": lambda session, tenant: make_customer(session, tenant, MARKER).id,
+    "alert_id": lambda session, tenant: _first(session, ChurnAlert, tenant),
+    "group_id": lambda session, tenant: _first(session, TagGroup, tenant),
+    "tag_id": lambda session, tenant: _first(session, Tag, tenant),
 }
+
+
+def _first(session: Session, model: Any, tenant: Tenant) -> int:
+    """A row of tenant B made by an earlier factory (the customer comes with them)."""
+    found = session.scalar(select(model.id).where(model.tenant_id == tenant.id).limit(1))
+    assert found is not None
+    return int(found)
+
 
 # A valid body per operation, so a refusal is about tenancy and not about validation.
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
@@ -44,6 +58,14 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "updateUser": {"display_name": "changed by tenant A", "role": "staff", "is_active": False},
     "createApiToken": {"name": "probe", "scopes": ["dashboard:read"]},
     "saveWeComConnection": {"corp_id": "wwtenantaprobe", "contact_secret": "probe-secret"},
+    "editCustomer": {"city": "上海", "notes": "changed by tenant A"},
+    "addCustomerPhone": {"phone": "13912345678"},
+    "tagCustomers": {"customer_ids": [1, 2, 3], "add": [1], "remove": [2]},
+    "handleChurnAlert": {"note": "changed by tenant A"},
+    "createTagGroup": {"name": "A 组", "tags": ["A 标签"]},
+    "editTagGroup": {"name": "changed by A"},
+    "addTags": {"names": ["A 的标签"]},
+    "editTag": {"name": "changed by A"},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

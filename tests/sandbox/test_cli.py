@@ -57,6 +57,26 @@ def test_cli_plays_customers_and_staff(live_sandbox: str, receiver: Receiver) ->
     assert json.loads(_run(live_sandbox, "clock", "--advance", "30"))["offset"] == 30
 
 
+def test_cli_plays_an_admin_editing_tags(live_sandbox: str, receiver: Receiver) -> None:
+    _run(live_sandbox, "set-callback", receiver.url)
+    made = json.loads(
+        _run(live_sandbox, "tag-create", "--group-name", "命令行", "--tag", "甲", "--tag", "乙")
+    )
+    first = made["tag"][0]["id"]
+    _run(live_sandbox, "tag-edit", first, "--name", "丙")
+    _run(live_sandbox, "tag-delete", made["group_id"], "--wait")
+    assert "命令行" not in _run(live_sandbox, "tags")
+    deadline = time.monotonic() + 10  # the background sender may still hold one
+    while len(receiver.received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    events = {(field_of(x, "ChangeType"), field_of(x, "Id")) for x in receiver.events()}
+    assert events == {
+        ("create", made["group_id"]),
+        ("update", first),
+        ("delete", made["group_id"]),
+    }
+
+
 def test_cli_reports_a_sandbox_that_does_not_answer() -> None:
     result = runner.invoke(app, ["sandbox", "counters", "--url", "http://127.0.0.1:9"])
     assert result.exit_code == 1

@@ -33,6 +33,15 @@ class Permission(StrEnum):
     WECOM_MANAGE = "wecom:manage"
     STAFF_READ = "staff:read"
     STAFF_SYNC = "staff:sync"
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_EDIT = "customers:edit"
+    CUSTOMERS_SYNC = "customers:sync"
+    # Phone numbers in full (everyone else sees 138****0000).
+    CUSTOMERS_PHONES = "customers:phones"
+    CUSTOMERS_EXPORT = "customers:export"
+    # Personal-data requests: export everything about a person, erase them.
+    CUSTOMERS_PRIVACY = "customers:privacy"
+    TAGS_MANAGE = "tags:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -41,12 +50,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: _EVERYTHING,
     Role.ADMIN: _EVERYTHING,
     Role.OPERATOR: frozenset(
-        {Permission.DASHBOARD_READ, Permission.USERS_READ, Permission.STAFF_READ}
+        {
+            Permission.DASHBOARD_READ,
+            Permission.USERS_READ,
+            Permission.STAFF_READ,
+            Permission.CUSTOMERS_READ,
+            Permission.CUSTOMERS_EDIT,
+            Permission.CUSTOMERS_SYNC,
+            Permission.CUSTOMERS_EXPORT,
+            Permission.TAGS_MANAGE,
+        }
     ),
-    # Shop managers and staff see the dashboard of what their scope holds; store and customer
-    # scoping arrives with the stores and customers domains.
+    # Shop managers and staff see the dashboard of what their scope holds; scoping customers to
+    # a shop manager's stores arrives with stores.
     Role.SHOP_MANAGER: frozenset(
-        {Permission.DASHBOARD_READ, Permission.USERS_READ, Permission.STAFF_READ}
+        {
+            Permission.DASHBOARD_READ,
+            Permission.USERS_READ,
+            Permission.STAFF_READ,
+            Permission.CUSTOMERS_READ,
+            Permission.CUSTOMERS_EDIT,
+        }
     ),
     Role.STAFF: frozenset({Permission.DASHBOARD_READ}),
 }
@@ -57,6 +81,14 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.AUDIT_READ: {"zh-CN": "读取操作日志", "en": "Read the audit log"},
     Permission.USERS_READ: {"zh-CN": "读取成员账号", "en": "Read members"},
     Permission.STAFF_READ: {"zh-CN": "读取员工与部门", "en": "Read staff and departments"},
+    Permission.CUSTOMERS_READ: {
+        "zh-CN": "读取客户（手机号脱敏）",
+        "en": "Read customers (masked phones)",
+    },
+    Permission.CUSTOMERS_EDIT: {
+        "zh-CN": "修改客户资料与标签",
+        "en": "Edit customers and their tags",
+    },
 }
 
 # Roles that may be given by someone holding users:manage; only an owner makes owners.

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from siyu import jobs
 from siyu.customers import phones, timeline
+from siyu.customers.errors import CustomerErased
 from siyu.customers.models import (
     ACTIVE,
     DELETED_BY_CUSTOMER,
@@ -33,6 +34,7 @@ from siyu.customers.models import (
     CustomerPhone,
     CustomerSyncRun,
     Follow,
+    TimelineEvent,
 )
 from siyu.db import insert_ignoring, utcnow
 from siyu.tags.models import PENDING, CustomerTag, Tag, TagWrite
@@ -650,3 +652,150 @@ def request_refresh(session: Session, tenant_id: int, external_userid: str, reas
         tenant_id=tenant_id,
         key=f"customer-refresh:{tenant_id}:{external_userid}:{reason}",
     )
+
+
+# --- the profile, edited in Siyu ---------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "birthday",
+    "city",
+    "member_level",
+    "preferences",
+    "follow_up_days",
+    "owner_userid",
+    "source_channel",
+    "notes",
+    "custom",
+)
+TEXT_FIELDS = frozenset({"city", "member_level", "preferences", "source_channel", "notes"})
+
+
+def edit_profile(
+    session: Session, customer: Customer, changes: dict[str, Any], *, actor: str
+) -> dict[str, tuple[Any, Any]]:
+    """Apply profile changes; returns what changed (before, after) and puts it on the timeline.
+    ``custom`` merges key by key; a key set to None is removed."""
+    if customer.status == ERASED:
+        raise CustomerErased
+    changed: dict[str, tuple[Any, Any]] = {}
+    for name, value in changes.items():
+        if name not in PROFILE_FIELDS:
+            continue
+        before = getattr(customer, name)
+        after: Any
+        if name == "custom":
+            merged = {**before, **(value or {})}
+            after = {k: v for k, v in merged.items() if v is not None}
+        elif value is None and name in TEXT_FIELDS:
+            after = ""
+        else:
+            after = value
+        if after != before:
+            setattr(customer, name, after)
+            changed[name] = (before, after)
+    if changed:
+        now = utcnow()
+        customer.updated_at = now
+        shown = {k: printable(v[1]) for k, v in changed.items() if k != "notes"}
+        timeline.append(
+            session,
+            customer.tenant_id,
+            customer.id,
+            "profile_edited",
+            at=now,
+            actor=actor,
+            detail={"fields": sorted(changed), "values": shown},
+        )
+    return changed
+
+
+def printable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def handle_alert(alert: ChurnAlert, *, member_id: int | None, note: str) -> None:
+    if alert.handled_at is None:
+        alert.handled_at, alert.handled_by, alert.note = utcnow(), member_id, note
+
+
+# --- personal data ---------------------------------------------------------------------------
+
+
+def personal_data(session: Session, customer: Customer) -> dict[str, Any]:
+    """Everything Siyu holds about one person, phones in full: the answer to an access request."""
+
+    def row(obj: Any, *skip: str) -> dict[str, Any]:
+        return {
+            c.key: printable(getattr(obj, c.key))
+            for c in obj.__table__.columns
+            if c.key not in skip
+        }
+
+    tag_names = session.execute(
+        select(Tag.name, CustomerTag.source, CustomerTag.created_at)
+        .join(CustomerTag, CustomerTag.tag_id == Tag.id)
+        .where(CustomerTag.customer_id == customer.id)
+    ).all()
+    return {
+        "customer": row(customer, "tenant_id"),
+        "phones": [
+            {
+                "phone": phones.unseal(p.sealed),
+                "source": p.source,
+                "added": printable(p.created_at),
+            }
+            for p in session.scalars(
+                select(CustomerPhone).where(CustomerPhone.customer_id == customer.id)
+            )
+        ],
+        "follows": [
+            row(f, "tenant_id", "seen_by_run")
+            for f in session.scalars(select(Follow).where(Follow.customer_id == customer.id))
+        ],
+        "tags": [
+            {"tag": name, "source": source, "at": printable(at)} for name, source, at in tag_names
+        ],
+        "timeline": [
+            row(e, "tenant_id", "key")
+            for e in session.scalars(
+                select(TimelineEvent)
+                .where(TimelineEvent.customer_id == customer.id)
+                .order_by(TimelineEvent.at.desc())
+            )
+        ],
+        "churn_alerts": [
+            row(a, "tenant_id")
+            for a in session.scalars(
+                select(ChurnAlert).where(ChurnAlert.customer_id == customer.id)
+            )
+        ],
+    }
+
+
+ERASED_NAME = "（已删除）"
+
+
+def erase(session: Session, customer: Customer) -> None:
+    """Erase a person on request: profile, phones, remarks and the text of the timeline go; the
+    bare row stays (so a later sync does not bring the person back) with what happened when."""
+    now = utcnow()
+    session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == customer.id))
+    session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer.id))
+    session.execute(
+        update(Follow)
+        .where(Follow.customer_id == customer.id)
+        .values(remark="", description="", state="", wecom_tag_ids=[])
+    )
+    session.execute(
+        update(TimelineEvent)
+        .where(TimelineEvent.customer_id == customer.id)
+        .values(detail={}, actor="")
+    )
+    session.execute(update(ChurnAlert).where(ChurnAlert.customer_id == customer.id).values(note=""))
+    for name in ("name", "avatar", "unionid", "corp_name", *TEXT_FIELDS):
+        setattr(customer, name, ERASED_NAME if name == "name" else "")
+    customer.birthday = None
+    customer.follow_up_days = None
+    customer.custom = {}
+    customer.status, customer.erased_at, customer.updated_at = ERASED, now, now
+    timeline.append(session, customer.tenant_id, customer.id, "erased", at=now)

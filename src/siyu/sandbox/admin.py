@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
 from siyu.sandbox import callbacks
+from siyu.sandbox.bulk import seed_bulk
 from siyu.sandbox.core import Faults, InjectedError, WeComError
 from siyu.sandbox.runtime import Runtime
 from siyu.sandbox.simulate import corp_of
@@ -250,6 +251,28 @@ def resign_staff(request: Request, corp_id: str, userid: str) -> Json:
             {"ChangeType": "delete_user", "UserID": userid},
         )
     return {"userid": userid, "resigned": True}
+
+
+class BulkSeed(BaseModel):
+    staff: int = Field(5000, ge=1, le=100_000)
+    customers: int = Field(1_000_000, ge=0, le=5_000_000)
+    seed: int = 1
+
+
+@router.post("/corps/{corp_id}/bulk_seed")
+def bulk_seed(request: Request, corp_id: str, body: BulkSeed) -> Json:
+    """Load many staff and customers at once (benchmarks), without callbacks; see
+    :func:`siyu.sandbox.bulk.seed_bulk`. A corp already bulk-seeded is refused (40058)."""
+    runtime = runtime_of(request)
+    seeded = seed_bulk(
+        runtime.database,
+        corp_id,
+        staff=body.staff,
+        customers=body.customers,
+        seed=body.seed,
+        now=runtime.clock.ts(),
+    )
+    return seeded.to_dict()
 
 
 # --- callbacks, faults, clock ---------------------------------------------------------------

@@ -72,6 +72,40 @@ def serve(
     )
 
 
+@sandbox_app.command("seed-bulk")
+def seed_bulk(
+    corp_id: Annotated[str, typer.Option("--corp", "--corp-id", help="Corp id")] = (
+        DEMO_CORP.corp_id
+    ),
+    staff: Annotated[int, typer.Option(min=1, help="Staff members s00001…")] = 5000,
+    customers: Annotated[int, typer.Option(min=0, help="Customers, one follow each")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same corp")] = 1,
+    database_url: Annotated[
+        str, typer.Option(help="The sandbox's database (default: SIYU_SANDBOX_DATABASE_URL)")
+    ] = "",
+) -> None:
+    """Load a corp with many staff and customers straight into the sandbox's database
+    (benchmarks); no callbacks. The demo corp is made first when absent, as serve does."""
+    from siyu.sandbox import bulk, demo
+    from siyu.sandbox.core import Clock, WeComError
+    from siyu.sandbox.state import open_database
+
+    database = open_database(database_url or get_settings().effective_sandbox_database_url)
+    try:
+        with database.transaction() as session:
+            clock = Clock()
+            clock.load(session)
+            demo.seed(session, clock.ts())
+        try:
+            seeded = bulk.seed_bulk(database, corp_id, staff=staff, customers=customers, seed=seed)
+        except WeComError as exc:
+            console.print(f"[red]{exc.errcode}:[/] {exc.text}")
+            raise typer.Exit(1) from None
+    finally:
+        database.engine.dispose()
+    console.print_json(json.dumps(seeded.to_dict(), ensure_ascii=False))
+
+
 @sandbox_app.command()
 def info(corp_id: Corp = DEMO_CORP.corp_id, url: Url = "") -> None:
     """The corp's apps, secrets, callback URL and settings."""
@@ -188,6 +222,50 @@ def edit_customer(
         "remove_tag": remove_tag or [],
     }
     _call("POST", url, "/sandbox/simulate/edit_customer", body, wait=wait)
+
+
+@sandbox_app.command()
+def tags(corp_id: Corp = DEMO_CORP.corp_id, url: Url = "") -> None:
+    """The corp's tag groups and tags."""
+    _call("GET", url, f"/sandbox/corps/{corp_id}/tags")
+
+
+@sandbox_app.command("tag-create")
+def tag_create(
+    group_name: Annotated[str, typer.Option(help="The group, made when missing")],
+    tag: Annotated[list[str], typer.Option(help="A tag name, repeatable")],
+    corp_id: Corp = DEMO_CORP.corp_id,
+    wait: Wait = False,
+    url: Url = "",
+) -> None:
+    """An administrator adds tags in WeCom's console (change_external_tag create)."""
+    body = {"group_name": group_name, "tag": [{"name": name} for name in tag]}
+    _call("POST", url, f"/sandbox/corps/{corp_id}/tags", body, wait=wait)
+
+
+@sandbox_app.command("tag-edit")
+def tag_edit(
+    item_id: Annotated[str, typer.Argument(help="A tag id or a group id")],
+    name: Annotated[str | None, typer.Option()] = None,
+    order: Annotated[int | None, typer.Option()] = None,
+    corp_id: Corp = DEMO_CORP.corp_id,
+    wait: Wait = False,
+    url: Url = "",
+) -> None:
+    """An administrator renames (update) or reorders (shuffle) a tag or group in the console."""
+    body = {"name": name, "order": order}
+    _call("PATCH", url, f"/sandbox/corps/{corp_id}/tags/{item_id}", body, wait=wait)
+
+
+@sandbox_app.command("tag-delete")
+def tag_delete(
+    item_id: Annotated[str, typer.Argument(help="A tag id or a group id")],
+    corp_id: Corp = DEMO_CORP.corp_id,
+    wait: Wait = False,
+    url: Url = "",
+) -> None:
+    """An administrator deletes a tag, or a group with its tags, in the console (delete)."""
+    _call("DELETE", url, f"/sandbox/corps/{corp_id}/tags/{item_id}", wait=wait)
 
 
 @sandbox_app.command("confirm-mass")

@@ -255,9 +255,16 @@ def create_sandbox_app(
     async def cgi_bin(request: Request, path: str) -> Response:
         return await dispatch(request, path)
 
-    from siyu.sandbox import admin, inspection, simulate, simulate_groups, simulate_staff
+    from siyu.sandbox import (
+        admin,
+        admin_tags,
+        inspection,
+        simulate,
+        simulate_groups,
+        simulate_staff,
+    )
 
-    for module in (admin, inspection, simulate, simulate_staff, simulate_groups):
+    for module in (admin, admin_tags, inspection, simulate, simulate_staff, simulate_groups):
         app.include_router(module.router)
     return app
 

@@ -7,18 +7,20 @@ no endpoint can forget the token check.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from siyu.sandbox.core import WeComError
 from siyu.sandbox.runtime import Runtime
 from siyu.sandbox.state import App, Corp, Effect, ExternalContact, Follow, User
 
 Method = Literal["GET", "POST"]
+RowT = TypeVar("RowT")
 Json = dict[str, Any]
 
 
@@ -115,12 +117,19 @@ def str_list(data: Json, key: str) -> list[str]:
     return [str(v) for v in value]
 
 
+def page_limit(data: Json, *, default: int, maximum: int) -> int:
+    """WeCom's ``limit``: absent or 0 means the default, over the maximum is clamped."""
+    limit = integer(data, "limit", default) or default
+    return max(1, min(limit, maximum))
+
+
 def cursor_page(
     items: list[Any], data: Json, *, default: int, maximum: int
 ) -> tuple[list[Any], str]:
-    """Slice a stably ordered list with WeCom's opaque cursor; over-max limits are clamped."""
-    limit = integer(data, "limit", default) or default
-    limit = max(1, min(limit, maximum))
+    """Slice a stably ordered list with WeCom's opaque cursor; over-max limits are clamped.
+
+    For small lists only (it loads them whole); large tables page with :func:`keyset_page`."""
+    limit = page_limit(data, default=default, maximum=maximum)
     cursor = str(data.get("cursor") or "")
     start = 0
     if cursor:
@@ -131,6 +140,62 @@ def cursor_page(
     page = items[start : start + limit]
     following = start + limit
     return page, (f"c{following:08x}" if following < len(items) else "")
+
+
+# A keyset cursor: the last returned row's id, tagged and base64url-encoded so that it reads as
+# opaque as WeCom's and a string from elsewhere (an offset cursor, garbage) is told apart.
+_KEYSET_TAG = b"sbk1"
+_KEYSET_SIZE = len(_KEYSET_TAG) + 8
+
+
+def encode_keyset_cursor(last_id: int) -> str:
+    raw = _KEYSET_TAG + last_id.to_bytes(8, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_keyset_cursor(cursor: str) -> int:
+    """The id after which the next page starts (0 for no cursor); 40058 when malformed."""
+    if not cursor:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+    except ValueError:  # binascii.Error included
+        raw = b""
+    if len(raw) != _KEYSET_SIZE or not raw.startswith(_KEYSET_TAG):
+        raise WeComError(40058, "invalid cursor")
+    return int.from_bytes(raw[len(_KEYSET_TAG) :], "big")
+
+
+def keyset_page(
+    session: Session,
+    model: type[RowT],
+    key: InstrumentedAttribute[int],
+    where: Sequence[ColumnElement[bool]],
+    data: Json,
+    *,
+    default: int,
+    maximum: int,
+) -> tuple[list[RowT], str]:
+    """One page of ``model`` rows matching ``where`` in ``key`` order after the cursor's row:
+    ``… AND key > ? ORDER BY key LIMIT n+1``, so no page reads the rows before the cursor.
+
+    ``key`` is the rows' integer primary key, never reused; the cursor carries the last one
+    returned and ``next_cursor`` is empty on the last page, as WeCom's is. The page's keys come
+    first, from an index ending with the key (no table row is read to choose them), then the
+    page's rows by primary key alone."""
+    limit = page_limit(data, default=default, maximum=maximum)
+    after = decode_keyset_cursor(str(data.get("cursor") or ""))
+    keys = list(
+        session.scalars(select(key).where(*where, key > after).order_by(key).limit(limit + 1))
+    )
+    page_keys = keys[:limit]
+    rows = (
+        list(session.scalars(select(model).where(key.in_(page_keys)).order_by(key)))
+        if page_keys
+        else []
+    )
+    return rows, (encode_keyset_cursor(page_keys[-1]) if len(keys) > limit else "")
 
 
 # --- shared lookups -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from siyu.sandbox.api.base import (
     Json,
     Registry,
     contact,
-    cursor_page,
+    keyset_page,
     required_follow,
     str_list,
     text,
@@ -57,29 +57,34 @@ def _follow_common(row: Follow) -> Json:
     return data
 
 
-def _tags(ctx: Ctx, tag_ids: list[str]) -> list[Json]:
-    if not tag_ids:
-        return []
+def _tags(ctx: Ctx, follows: list[Follow]) -> dict[int, list[Json]]:
+    """Each follow's corp tags as ``get`` shows them (two queries for the whole page)."""
+    wanted = {t for f in follows for t in f.tag_ids}
+    if not wanted:
+        return {f.id: [] for f in follows}
     tags = {
         t.tag_id: t
         for t in ctx.session.scalars(
-            select(Tag).where(Tag.corp_id == ctx.corp_id, Tag.tag_id.in_(tag_ids))
+            select(Tag).where(Tag.corp_id == ctx.corp_id, Tag.tag_id.in_(wanted))
         )
     }
     groups = {
         g.group_id: g.name
         for g in ctx.session.scalars(select(TagGroup).where(TagGroup.corp_id == ctx.corp_id))
     }
-    return [
-        {
-            "group_name": groups.get(tags[t].group_id, ""),
-            "tag_name": tags[t].name,
-            "type": 1,
-            "tag_id": t,
-        }
-        for t in tag_ids
-        if t in tags
-    ]
+    return {
+        f.id: [
+            {
+                "group_name": groups.get(tags[t].group_id, ""),
+                "tag_name": tags[t].name,
+                "type": 1,
+                "tag_id": t,
+            }
+            for t in f.tag_ids
+            if t in tags
+        ]
+        for f in follows
+    }
 
 
 @registry.get("externalcontact/get_follow_user_list")
@@ -111,24 +116,21 @@ def list_contacts(ctx: Ctx) -> Json:
 @registry.get("externalcontact/get")
 def get_contact(ctx: Ctx) -> Json:
     customer = contact(ctx, text(ctx.query, "external_userid"))
-    follows = list(
-        ctx.session.scalars(
-            select(Follow)
-            .where(
-                Follow.corp_id == ctx.corp_id,
-                Follow.external_userid == customer.external_userid,
-            )
-            .order_by(Follow.id)
-        )
+    page, next_cursor = keyset_page(
+        ctx.session,
+        Follow,
+        Follow.id,
+        [Follow.corp_id == ctx.corp_id, Follow.external_userid == customer.external_userid],
+        {"cursor": ctx.query.get("cursor", "")},
+        default=500,
+        maximum=500,
     )
-    if not follows:
+    if not page and not ctx.query.get("cursor"):
         raise WeComError(84061)
-    page, next_cursor = cursor_page(
-        follows, {"cursor": ctx.query.get("cursor", "")}, default=500, maximum=500
-    )
+    tags = _tags(ctx, page)
     return {
         "external_contact": contact_json(customer),
-        "follow_user": [_follow_common(f) | {"tags": _tags(ctx, f.tag_ids)} for f in page],
+        "follow_user": [_follow_common(f) | {"tags": tags[f.id]} for f in page],
         "next_cursor": next_cursor,
     }
 
@@ -142,21 +144,30 @@ def batch_get_by_user(ctx: Ctx) -> Json:
         raise WeComError(40058, "userid_list missing")
     if len(userids) > 100:
         raise WeComError(40058, "userid_list exceed max size 100")
-    for userid in userids:
-        user(ctx, userid)
-    follows = list(
+    known = set(
         ctx.session.scalars(
-            select(Follow)
-            .where(Follow.corp_id == ctx.corp_id, Follow.userid.in_(userids))
-            .order_by(Follow.id)
+            select(User.userid).where(User.corp_id == ctx.corp_id, User.userid.in_(userids))
         )
     )
-    page, next_cursor = cursor_page(follows, ctx.body, default=50, maximum=100)
+    for userid in userids:
+        if userid not in known:
+            raise WeComError(60111, f"userid not found: {userid}" if userid else None)
+    # Keyset paging over ix_sb_follow_corp_userid_id: each page reads its own rows, not all
+    # the rows before it.
+    page, next_cursor = keyset_page(
+        ctx.session,
+        Follow,
+        Follow.id,
+        [Follow.corp_id == ctx.corp_id, Follow.userid.in_(set(userids))],
+        ctx.body,
+        default=50,
+        maximum=100,
+    )
     customers = {
         c.external_userid: c
         for c in ctx.session.scalars(
             select(ExternalContact).where(
-                ExternalContact.external_userid.in_([f.external_userid for f in page])
+                ExternalContact.external_userid.in_({f.external_userid for f in page})
             )
         )
     }
