@@ -5,6 +5,7 @@ The suite runs on SQLite by default and on PostgreSQL when ``SIYU_TEST_DATABASE_
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ os.environ.setdefault("SIYU_ENV", "dev")
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from siyu import (  # noqa: E402
@@ -29,6 +30,7 @@ from siyu import (  # noqa: E402
 from siyu.app import create_app  # noqa: E402
 from siyu.config import Settings, get_settings  # noqa: E402
 from siyu.db import Database, make_engine, set_database, utcnow  # noqa: E402
+from siyu.jobs import Job  # noqa: E402
 from siyu.sandbox.demo import DEMO_CORP  # noqa: E402
 from siyu.sandbox.server import create_sandbox_app  # noqa: E402
 from siyu.wecom import service  # noqa: E402
@@ -110,6 +112,34 @@ def drain_jobs(database: Database) -> Callable[[], int]:
         return ran
 
     return drain
+
+
+RunJobs = Callable[..., int]
+
+
+@pytest.fixture
+def run_jobs(database: Database) -> RunJobs:
+    """Run due jobs as a worker would, until none is left (or ``rounds`` passes); ``later``
+    runs retries whose backoff has not passed yet. Returns how many ran to completion."""
+
+    def run(*kinds: str, later: bool = False, rounds: int = 20) -> int:
+        done = 0
+        for _ in range(rounds):
+            with database.factory() as session:
+                query = select(Job.id).where(Job.state.in_([jobs.PENDING])).order_by(Job.id)
+                if kinds:
+                    query = query.where(Job.kind.in_(kinds))
+                ids = list(session.scalars(query))
+            if not ids:
+                break
+            now = utcnow() + (dt.timedelta(hours=1) if later else dt.timedelta(0))
+            ran = [jobs.run_job(database, job_id, now=now) for job_id in ids]
+            done += sum(ran)
+            if not any(ran) and not later:
+                break
+        return done
+
+    return run
 
 
 # --- Siyu wired to the WeCom sandbox, in process -------------------------------------------

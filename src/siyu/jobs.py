@@ -249,6 +249,22 @@ def submit(
     return job_id
 
 
+def submit_coalesced(
+    session: Session, kind: str, payload: dict[str, Any], *, tenant_id: int
+) -> int:
+    """A job of ``kind`` for the tenant that has not started yet, or a new one: requests made
+    while one waits share it, and a request made after it started gets its own, so no change
+    goes unseen. For jobs that look again at the whole picture (syncs, pushes of an outbox)."""
+    waiting = session.scalar(
+        select(Job.id)
+        .where(Job.state == PENDING, Job.kind == kind, Job.tenant_id == tenant_id)
+        .limit(1)
+    )
+    if waiting is not None:
+        return waiting
+    return submit(session, kind, payload, tenant_id=tenant_id)
+
+
 def submit_many(
     session: Session, kind: str, items: list[tuple[int | None, str, dict[str, Any]]]
 ) -> dict[str, int]:

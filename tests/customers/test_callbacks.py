@@ -12,8 +12,7 @@ from siyu.customers.models import ChurnAlert, Customer, Follow, TimelineEvent
 from siyu.db import Database
 from siyu.sandbox.demo import DEMO_CORP
 from siyu.tags.models import CustomerTag, Tag
-from tests.conftest import World
-from tests.customers.conftest import RunJobs
+from tests.conftest import RunJobs, World
 
 PROCESS = "wecom.process_event"
 

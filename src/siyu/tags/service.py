@@ -35,26 +35,14 @@ TAG_WRITES = cast(Table, TagWrite.__table__)
 
 
 def request_sync(session: Session, tenant_id: int, reason: str = "") -> int:
-    """A tags.sync job; requests within one second share it."""
-    second = utcnow().strftime("%Y%m%dT%H%M%S")
-    return jobs.submit(
-        session,
-        SYNC_JOB,
-        {"tenant_id": tenant_id, "reason": reason},
-        tenant_id=tenant_id,
-        key=f"tags-sync:{tenant_id}:{second}",
-    )
+    """A tags.sync job: requests made while one waits share it."""
+    payload = {"tenant_id": tenant_id, "reason": reason}
+    return jobs.submit_coalesced(session, SYNC_JOB, payload, tenant_id=tenant_id)
 
 
 def request_push(session: Session, tenant_id: int) -> int:
-    second = utcnow().strftime("%Y%m%dT%H%M%S")
-    return jobs.submit(
-        session,
-        PUSH_MARKS_JOB,
-        {"tenant_id": tenant_id},
-        tenant_id=tenant_id,
-        key=f"tags-push:{tenant_id}:{second}",
-    )
+    payload = {"tenant_id": tenant_id}
+    return jobs.submit_coalesced(session, PUSH_MARKS_JOB, payload, tenant_id=tenant_id)
 
 
 # --- the tag library -------------------------------------------------------------------------
