@@ -10,8 +10,10 @@ from siyu.auth import service as auth
 from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
 from siyu.customers import service as customer_service
-from siyu.customers.models import ChurnAlert, Customer, Follow
+from siyu.customers.models import ChurnAlert, Customer, CustomerImport, Follow
 from siyu.db import utcnow
+from siyu.staff.models import StaffAccount
+from siyu.stores.models import Region, Store, StoreAssignment
 from siyu.tags.models import CustomerTag, Tag, TagGroup
 from siyu.tenants import repository as tenants
 from siyu.tenants.models import Tenant
@@ -107,3 +109,47 @@ def make_tag_group(session: Session, tenant: Tenant, name: str = "测试标签�
     session.add(group)
     session.flush()
     return group
+
+
+def make_import(session: Session, tenant: Tenant, filename: str = "名单.xlsx") -> CustomerImport:
+    imp = CustomerImport(
+        tenant_id=tenant.id,
+        filename=filename,
+        stored_path="/nonexistent/upload.xlsx",
+        sha256="0" * 64,
+        format="xlsx",
+        headers=["手机号"],
+        mapping={"手机号": "phone"},
+    )
+    session.add(imp)
+    session.flush()
+    return imp
+
+
+def make_staff_account(
+    session: Session, tenant: Tenant, userid: str = "staff01", name: str = "测试导购"
+) -> StaffAccount:
+    """A staff account as the staff sync mirrors it."""
+    account = StaffAccount(
+        tenant_id=tenant.id, userid=userid, name=name, department_ids=[1], synced_at=utcnow()
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def make_store(session: Session, tenant: Tenant, name: str = "测试门店") -> Store:
+    """A store in a region of its own, with a staff account working for it."""
+    n = next(_seq)
+    region = Region(tenant_id=tenant.id, name=f"{name}区域{n}")
+    session.add(region)
+    session.flush()
+    store = Store(tenant_id=tenant.id, region_id=region.id, name=name, code=f"S{n:04d}", city=name)
+    session.add(store)
+    session.flush()
+    account = make_staff_account(session, tenant, f"storestaff{n}", name)
+    session.add(
+        StoreAssignment(tenant_id=tenant.id, store_id=store.id, staff_account_id=account.id)
+    )
+    session.flush()
+    return store

@@ -19,10 +19,12 @@ from siyu.audit.api import router as audit_router
 from siyu.auth.api import router as auth_router
 from siyu.config import Settings, get_settings
 from siyu.customers.api import router as customers_router
+from siyu.customers.imports_api import router as customer_imports_router
 from siyu.dashboard.api import router as dashboard_router
 from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
 from siyu.staff.api import router as staff_router
+from siyu.stores.api import router as stores_router
 from siyu.tags.api import router as tags_router
 from siyu.users.api import router as users_router
 from siyu.wecom.api import callback_router
@@ -46,7 +48,9 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     dashboard_router,
     wecom_router,
     staff_router,
+    stores_router,
     customers_router,
+    customer_imports_router,
     tags_router,
 )
 
@@ -82,7 +86,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.intake = intake
     jobs.load_task_modules()
     errors.install(app)
-    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        upload_paths=(f"{API_PREFIX}/customer-imports",),
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.include_router(api_router())
     app.include_router(callback_router)
 

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
     max_body_bytes: int = 2 * 1024 * 1024
+    # Spreadsheet uploads (customer imports): a million rows of .xlsx is about 40 MB.
+    max_upload_bytes: int = 200 * 1024 * 1024
     job_sweep_grace_seconds: int = 60
     # WeCom: the real API host, or the sandbox's address for demos and tests.
     wecom_base_url: str = "https://qyapi.weixin.qq.com"

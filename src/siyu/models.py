@@ -5,13 +5,16 @@ from siyu.auth.models import ApiToken, LoginFailure, LoginSession
 from siyu.customers.models import (
     ChurnAlert,
     Customer,
+    CustomerImport,
     CustomerPhone,
     CustomerSyncRun,
     Follow,
+    ImportReject,
     TimelineEvent,
 )
 from siyu.jobs import Job
 from siyu.staff.models import Department, StaffAccount
+from siyu.stores.models import MemberStore, Region, StaffRotation, Store, StoreAssignment
 from siyu.tags.models import CustomerTag, Tag, TagGroup, TagWrite
 from siyu.tenants.models import Tenant
 from siyu.users.models import User
@@ -22,15 +25,22 @@ __all__ = [
     "AuditEvent",
     "ChurnAlert",
     "Customer",
+    "CustomerImport",
     "CustomerPhone",
     "CustomerSyncRun",
     "CustomerTag",
     "Department",
     "Follow",
+    "ImportReject",
     "Job",
     "LoginFailure",
     "LoginSession",
+    "MemberStore",
+    "Region",
     "StaffAccount",
+    "StaffRotation",
+    "Store",
+    "StoreAssignment",
     "Tag",
     "TagGroup",
     "TagWrite",

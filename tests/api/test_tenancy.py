@@ -19,9 +19,18 @@ from sqlalchemy.orm import Session
 from siyu.app import API_PREFIX, DOMAIN_ROUTERS
 from siyu.customers.models import ChurnAlert
 from siyu.db import Base
+from siyu.staff.models import StaffAccount
+from siyu.stores.models import Region
 from siyu.tags.models import Tag, TagGroup
 from siyu.tenants.models import Tenant
-from tests.factories import make_customer, make_tenant, make_token, make_user
+from tests.factories import (
+    make_customer,
+    make_import,
+    make_store,
+    make_tenant,
+    make_token,
+    make_user,
+)
 from tests.helpers import login
 from tests.wecom.factories import connect
 
@@ -32,9 +41,13 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "user_id": lambda session, tenant: make_user(session, tenant, display_name=MARKER).id,
     "token_id": lambda session, tenant: make_token(session, tenant, name=MARKER)[0],
     "customer_id": lambda session, tenant: make_customer(session, tenant, MARKER).id,
+    "import_id": lambda session, tenant: make_import(session, tenant, MARKER).id,
     "alert_id": lambda session, tenant: _first(session, ChurnAlert, tenant),
     "group_id": lambda session, tenant: _first(session, TagGroup, tenant),
     "tag_id": lambda session, tenant: _first(session, Tag, tenant),
+    "store_id": lambda session, tenant: make_store(session, tenant, MARKER).id,
+    "region_id": lambda session, tenant: _first(session, Region, tenant),
+    "staff_account_id": lambda session, tenant: _first(session, StaffAccount, tenant),
 }
 
 
@@ -58,6 +71,8 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "updateUser": {"display_name": "changed by tenant A", "role": "staff", "is_active": False},
     "createApiToken": {"name": "probe", "scopes": ["dashboard:read"]},
     "saveWeComConnection": {"corp_id": "wwtenantaprobe", "contact_secret": "probe-secret"},
+    "uploadCustomerImport": {},  # not a file: refused before anything is stored
+    "mapCustomerImport": {"mapping": {}},
     "editCustomer": {"city": "上海", "notes": "changed by tenant A"},
     "addCustomerPhone": {"phone": "13912345678"},
     "tagCustomers": {"customer_ids": [1, 2, 3], "add": [1], "remove": [2]},
@@ -66,6 +81,13 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "editTagGroup": {"name": "changed by A"},
     "addTags": {"names": ["A 的标签"]},
     "editTag": {"name": "changed by A"},
+    "createRegion": {"name": "A 的区域"},
+    "editRegion": {"name": "changed by A"},
+    "createStore": {"name": "A 的门店", "code": "A-001", "latitude": 31.2, "longitude": 121.4},
+    "editStore": {"name": "changed by A", "status": "closed"},
+    "setStoreStaff": {"staff_account_ids": []},
+    "setStoreManagers": {"user_ids": []},
+    "rotateStaffAccount": {"operator_name": "A 的操作人"},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

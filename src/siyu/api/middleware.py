@@ -13,11 +13,21 @@ from siyu.i18n import negotiate
 
 class RequestLimits:
     """Gives each request an id (``X-Request-ID``) and refuses bodies over ``max_body_bytes``
-    with 413 — by the declared length before reading, or while reading a chunked body."""
+    with 413 — by the declared length before reading, or while reading a chunked body. Paths
+    that take file uploads (``upload_paths``) are allowed ``max_upload_bytes`` instead."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        *,
+        upload_paths: tuple[str, ...] = (),
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_paths = upload_paths
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,16 +42,18 @@ class RequestLimits:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        limit = self.max_body_bytes
+        if self.upload_paths and str(scope.get("path", "")) in self.upload_paths:
+            limit = max(limit, self.max_upload_bytes)
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._refuse(headers, send_with_id)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(headers, send_with_id, limit)
             return
 
         # A body without a declared length is counted as it arrives; past the limit the app sees
         # the client go away (so no handler runs on a truncated body) and the answer is a 413.
         received = 0
         too_large = False
-        limit = self.max_body_bytes
 
         async def counting_receive() -> Message:
             nonlocal received, too_large
@@ -62,14 +74,14 @@ class RequestLimits:
             if too_large:
                 if not refused:
                     refused = True
-                    await self._refuse(headers, send_with_id)
+                    await self._refuse(headers, send_with_id, limit)
                 return
             await send_with_id(message)
 
         await self.app(scope, counting_receive, guarded_send)
 
-    async def _refuse(self, headers: dict[str, str], send: Send) -> None:
-        error = BodyTooLarge(limit=self.max_body_bytes)
+    async def _refuse(self, headers: dict[str, str], send: Send, limit: int) -> None:
+        error = BodyTooLarge(limit=limit)
         body = json.dumps(
             {
                 "code": error.code,

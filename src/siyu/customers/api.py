@@ -34,6 +34,7 @@ from siyu.customers.schemas import (
     TimelinePage,
 )
 from siyu.errors import NotFound
+from siyu.stores import service as stores
 from siyu.tags import service as tags
 from siyu.wecom import service as wecom
 
@@ -80,9 +81,19 @@ def _rows(session: DbSession, principal: Principal, customers: list[Customer]) -
     ]
 
 
+def _visible(session: DbSession, principal: Principal) -> repository.Visible | None:
+    """A shop manager's scope: customers of their stores' staff or of their stores."""
+    store_ids = stores.scope_store_ids(session, principal)
+    if store_ids is None:
+        return None
+    userids = stores.scope_userids(session, principal) or set()
+    return repository.Visible(frozenset(userids), frozenset(store_ids))
+
+
 def _customer(session: DbSession, principal: Principal, customer_id: int) -> Customer:
     customer = repository.get(session, principal.tenant_id, customer_id)
-    if customer is None:
+    visible = _visible(session, principal) if customer is not None else None
+    if customer is None or (visible is not None and not visible.admits(customer)):
         raise NotFound("customer")
     return customer
 
@@ -104,6 +115,7 @@ def list_customers(
     channel: Annotated[str | None, Query(max_length=64)] = None,
     added_from: dt.date | None = None,
     added_to: dt.date | None = None,
+    store_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> CustomerPage:
     f = repository.CustomerFilter(
         q=q,
@@ -113,6 +125,8 @@ def list_customers(
         channel=channel,
         added_from=added_from,
         added_to=added_to,
+        store_id=store_id,
+        visible=_visible(session, principal),
     )
     rows, total = repository.page(
         session, principal.tenant_id, f, offset=paging.offset, limit=paging.page_size
@@ -192,6 +206,8 @@ def edit_customer(
     session: DbSession, principal: Edit, customer_id: int, body: CustomerEdit
 ) -> CustomerDetail:
     customer = _customer(session, principal, customer_id)
+    if body.store_id is not None:
+        stores.store(session, principal, body.store_id)  # of the tenant (and the caller's scope)
     changed = service.edit_profile(
         session, customer, body.model_dump(exclude_unset=True), actor=principal.label
     )
@@ -260,10 +276,14 @@ def get_timeline(
 )
 def tag_customers(session: DbSession, principal: Edit, body: TaggingIn) -> TaggingOut:
     """Add and remove tags on up to 5,000 customers at once; WeCom follows through the outbox."""
+    visible = _visible(session, principal)
+    customer_ids = body.customer_ids
+    if visible is not None:  # customers out of the caller's scope are left alone
+        customer_ids = repository.visible_ids(session, principal.tenant_id, customer_ids, visible)
     result = tags.tag_customers(
         session,
         principal.tenant_id,
-        body.customer_ids,
+        customer_ids,
         add=body.add,
         remove=body.remove,
         actor=principal.label,
@@ -342,6 +362,7 @@ def list_alerts(
         principal.tenant_id,
         handled=handled,
         owner_userid=userid,
+        visible=_visible(session, principal),
         offset=paging.offset,
         limit=paging.page_size,
     )
@@ -366,8 +387,11 @@ def handle_alert(
     alert = session.get(ChurnAlert, alert_id)
     if alert is None or alert.tenant_id != principal.tenant_id:
         raise NotFound("churn_alert")
-    service.handle_alert(alert, member_id=principal.user_id, note=body.note)
     customer = session.get(Customer, alert.customer_id)
+    visible = _visible(session, principal)
+    if visible is not None and (customer is None or not visible.admits(customer)):
+        raise NotFound("churn_alert")
+    service.handle_alert(alert, member_id=principal.user_id, note=body.note)
     names = repository.staff_names(session, principal.tenant_id, {alert.userid})
     return _alert_out(alert, customer.name if customer else "", names)
 

@@ -25,3 +25,15 @@ class BadPhoneNumber(SiyuError):
         "zh-CN": "「{phone}」不是有效的手机号",
         "en": "“{phone}” is not a valid phone number",
     }
+
+
+class ImportStarted(SiyuError):
+    code = "import_started"
+    status_code = 409
+    messages: ClassVar[dict[Locale, str]] = {
+        "zh-CN": "该导入已经开始，不能再修改；如需重新导入请重新上传文件",
+        "en": "This import has started and can no longer change; upload the file again to redo it",
+    }
+
+
+ENTITY_LABELS["customer_import"] = {"zh-CN": "导入任务", "en": "Import"}

@@ -169,3 +169,49 @@ class CustomerSyncRun(IdMixin, TenantMixin, Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CustomerImport(IdMixin, TenantMixin, Base):
+    """An uploaded .xlsx/.csv of customers: the file kept under the var directory, its column
+    mapping, and progress committed with every chunk it applies (so a restart resumes)."""
+
+    __tablename__ = "customer_imports"
+
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(10))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    headers: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSONDoc, default=dict)
+    tag_ids: Mapped[list[int]] = mapped_column(JSONDoc, default=list)  # put on every row
+    locale: Mapped[str] = mapped_column(String(5), default="zh-CN")  # of the reject reasons
+    # uploaded → running → done | failed
+    state: Mapped[str] = mapped_column(String(12), default="uploaded")
+    rows_hint: Mapped[int | None] = mapped_column(Integer)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    last_row: Mapped[int] = mapped_column(Integer, default=0)  # sheet row number done up to
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    report_path: Mapped[str] = mapped_column(String(500), default="")
+    error: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ImportReject(IdMixin, TenantMixin, Base):
+    """A rejected cell of an import, kept for the downloadable report."""
+
+    __tablename__ = "customer_import_rejects"
+    __table_args__ = (Index("ix_import_rejects_import_row", "import_id", "row"),)
+
+    import_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_imports.id", ondelete="CASCADE")
+    )
+    row: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[str] = mapped_column(String(500), default="")
+    reason: Mapped[str] = mapped_column(String(300))

@@ -16,7 +16,7 @@ from siyu.config import get_settings
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 _MAINLAND = re.compile(r"1[3-9]\d{9}")
-_OTHER = re.compile(r"\+?\d{5,20}")
+_INTERNATIONAL = re.compile(r"\+\d{8,15}")
 
 
 class BadPhone(ValueError):
@@ -25,12 +25,14 @@ class BadPhone(ValueError):
 
 def normalise(raw: str) -> str:
     """``+86 138-0000-0000`` → ``13800000000``. Mainland mobiles lose the country code; other
-    numbers keep digits and a leading ``+``."""
+    countries' numbers need theirs (``+852 5123 4567`` → ``+85251234567``)."""
     value = _SEPARATORS.sub("", raw.strip())
     for prefix in ("+86", "0086", "86"):
         if value.startswith(prefix) and _MAINLAND.fullmatch(value[len(prefix) :]):
             value = value[len(prefix) :]
-    if _MAINLAND.fullmatch(value) or _OTHER.fullmatch(value):
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    if _MAINLAND.fullmatch(value) or _INTERNATIONAL.fullmatch(value):
         return value
     raise BadPhone(raw)
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Exists, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from siyu.customers import phones
@@ -24,6 +24,24 @@ from siyu.tags.models import CustomerTag, Tag, TagGroup
 
 
 @dataclass(frozen=True)
+class Visible:
+    """The customers a member limited to some stores may see (a shop manager): those owned by
+    the staff accounts of their stores, and those recorded as customers of their stores."""
+
+    userids: frozenset[str]
+    store_ids: frozenset[int]
+
+    def admits(self, customer: Customer) -> bool:
+        return customer.owner_userid in self.userids or customer.store_id in self.store_ids
+
+    def clause(self) -> ColumnElement[bool]:
+        return or_(
+            Customer.owner_userid.in_(sorted(self.userids)),
+            Customer.store_id.in_(sorted(self.store_ids)),
+        )
+
+
+@dataclass(frozen=True)
 class CustomerFilter:
     q: str | None = None
     tag_ids: tuple[int, ...] = ()
@@ -32,6 +50,8 @@ class CustomerFilter:
     channel: str | None = None
     added_from: dt.date | None = None
     added_to: dt.date | None = None
+    store_id: int | None = None
+    visible: Visible | None = None  # None: every customer of the tenant
 
 
 def _escape(text: str) -> str:
@@ -40,6 +60,10 @@ def _escape(text: str) -> str:
 
 def filtered(tenant_id: int, f: CustomerFilter) -> Select[Customer]:
     query = select(Customer).where(Customer.tenant_id == tenant_id)
+    if f.visible is not None:
+        query = query.where(f.visible.clause())
+    if f.store_id is not None:
+        query = query.where(Customer.store_id == f.store_id)
     if f.q and f.q.strip():
         text = f.q.strip()
         try:
@@ -147,6 +171,19 @@ def get(session: Session, tenant_id: int, customer_id: int) -> Customer | None:
     return customer if customer is not None and customer.tenant_id == tenant_id else None
 
 
+def visible_ids(
+    session: Session, tenant_id: int, customer_ids: list[int], visible: Visible
+) -> list[int]:
+    """Those of ``customer_ids`` that ``visible`` admits."""
+    return list(
+        session.scalars(
+            select(Customer.id).where(
+                Customer.tenant_id == tenant_id, Customer.id.in_(customer_ids), visible.clause()
+            )
+        )
+    )
+
+
 def follows_of(session: Session, customer_id: int) -> Sequence[Follow]:
     return session.scalars(
         select(Follow).where(Follow.customer_id == customer_id).order_by(Follow.added_at)
@@ -171,6 +208,7 @@ def alerts(
     handled: bool | None,
     customer_id: int | None = None,
     owner_userid: str | None = None,
+    visible: Visible | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[list[tuple[ChurnAlert, str]], int]:
@@ -187,6 +225,8 @@ def alerts(
         query = query.where(ChurnAlert.customer_id == customer_id)
     if owner_userid:
         query = query.where(ChurnAlert.userid == owner_userid)
+    if visible is not None:
+        query = query.where(visible.clause())
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(ChurnAlert.at.desc(), ChurnAlert.id.desc()).offset(offset).limit(limit)

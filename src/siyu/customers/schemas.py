@@ -98,6 +98,7 @@ class CustomerEdit(BaseModel):
     preferences: str | None = Field(None, max_length=500)
     follow_up_days: int | None = Field(None, ge=1, le=365)
     owner_userid: str | None = Field(None, max_length=64)
+    store_id: int | None = Field(None, ge=1, description="A store of the tenant; null clears it")
     source_channel: str | None = Field(None, max_length=64)
     notes: str | None = Field(None, max_length=5000)
     custom: dict[str, str | int | float | bool | None] | None = Field(None, max_length=50)

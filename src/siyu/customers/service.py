@@ -663,6 +663,7 @@ PROFILE_FIELDS = (
     "preferences",
     "follow_up_days",
     "owner_userid",
+    "store_id",
     "source_channel",
     "notes",
     "custom",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.customers import events as _events  # noqa: F401 - registers the callback handlers
-from siyu.customers import service
+from siyu.customers import imports, service
 from siyu.customers.models import CustomerSyncRun
 from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
@@ -120,3 +120,8 @@ def sync_every_tenant(session: Session, job_row: Job) -> None:
 
 
 every(crontab(day_of_week="0", hour="18", minute="0"), "customers.sync_all")  # Mon 02:00 CST
+
+
+@io_job(imports.IMPORT_JOB, max_attempts=5)
+def import_customers(database: Database, job_row: Job) -> None:
+    imports.run(database, job_row.payload["import_id"], fence=lambda s: hold_lease(s, job_row))
