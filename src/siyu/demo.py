@@ -13,6 +13,7 @@ from siyu import jobs
 from siyu.auth import service as auth
 from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
+from siyu.customers import service as customers
 from siyu.staff.service import SYNC_JOB
 from siyu.tenants import repository as tenants
 from siyu.users import service as users
@@ -72,6 +73,8 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"staff-sync:{tenant.id}:demo",
     )
+    # And the customers of that team, with their tags (a few thousand in the sandbox's demo).
+    customers.start_sync(session, tenant.id)
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

@@ -22,8 +22,8 @@ from siyu import jobs
 from siyu.customers import phones, timeline
 from siyu.customers.errors import ImportStarted
 from siyu.customers.models import Customer, CustomerImport, CustomerPhone, ImportReject
-from siyu.customers.service import PHONES
-from siyu.db import Database, insert_ignoring, utcnow
+from siyu.customers.service import CUSTOMERS, PHONES
+from siyu.db import Database, insert_rows_ignoring, utcnow
 from siyu.errors import NotFound, SiyuError
 from siyu.i18n import Locale
 from siyu.sheets import (
@@ -289,63 +289,36 @@ def apply_rows(
     if not rows:
         return result
     hashes = {r.phone: phones.lookup_hash(r.phone) for r in rows if r.phone}
-    by_ext = {
-        c.external_userid: c
-        for c in session.scalars(
-            select(Customer).where(
-                Customer.tenant_id == tenant_id,
-                Customer.external_userid.in_(
-                    [r.external_userid for r in rows if r.external_userid]
-                ),
-            )
-        )
-    }
-    by_hash: dict[str, int] = {}
-    if hashes:
-        for phone_hash, customer_id in session.execute(
-            select(CustomerPhone.phone_hash, CustomerPhone.customer_id)
-            .where(
-                CustomerPhone.tenant_id == tenant_id,
-                CustomerPhone.phone_hash.in_(list(hashes.values())),
-            )
-            .order_by(CustomerPhone.id)
-        ).all():
-            by_hash.setdefault(phone_hash, customer_id)
-    by_id = {
-        c.id: c
-        for c in session.scalars(select(Customer).where(Customer.id.in_(set(by_hash.values()))))
-    } | {c.id: c for c in by_ext.values()}
+    by_ext, by_hash, by_id = _known(session, tenant_id, rows, hashes)
     touched: list[tuple[Row, Customer]] = []
     before: dict[int, dict[str, Any]] = {}  # each matched customer as the chunk found it
-    created: set[int] = set()
+    new: list[Customer] = []  # made by this chunk, inserted together below
     for row in rows:
         customer = _match(row, by_ext, by_hash, by_id, hashes)
         if customer is not None and customer.status == "erased":
             result.unchanged += 1
             continue
         if customer is None:
-            customer = Customer(
-                tenant_id=tenant_id,
-                external_userid=row.external_userid,
-                name=row.name,
-                status="lost",
-                custom={},
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(customer)
-            _fill(customer, row)
-            session.flush()
-            created.add(customer.id)
+            customer = _blank(tenant_id, row, now)
+            new.append(customer)
             if row.external_userid:
                 by_ext[row.external_userid] = customer
             if row.phone:
-                by_hash[hashes[row.phone]] = customer.id
-                by_id[customer.id] = customer
-        else:
+                by_hash[hashes[row.phone]] = -len(new)  # a placeholder id until inserted
+                by_id[-len(new)] = customer
+        elif customer.id is not None:
             before.setdefault(customer.id, _state(customer))
-            _fill(customer, row)
+        _fill(customer, row)
         touched.append((row, customer))
+    if new:
+        columns = [c.key for c in CUSTOMERS.columns if c.key != "id"]
+        ids = session.execute(
+            CUSTOMERS.insert().returning(CUSTOMERS.c.id, sort_by_parameter_order=True),
+            [{k: getattr(c, k) for k in columns} for c in new],
+        ).scalars()
+        for customer, new_id in zip(new, ids, strict=True):
+            customer.id = new_id
+    created = {c.id for c in new}
     # Counted per customer against how the chunk found it: two rows for one person (the same
     # phone twice in a file) leave one change, and a file imported again leaves none.
     result.created = len(created)
@@ -385,7 +358,7 @@ def _attach(
     ]
     if phone_rows:
         unique = ["tenant_id", "customer_id", "phone_hash"]
-        session.execute(insert_ignoring(session, PHONES, unique), phone_rows)
+        insert_rows_ignoring(session, PHONES, unique, phone_rows)
     by_tags: dict[tuple[int, ...], list[int]] = defaultdict(list)
     for row, customer in touched:
         if row.tag_ids:
@@ -408,6 +381,68 @@ def _attach(
             )
             for row, customer in touched
         ],
+    )
+
+
+def _known(
+    session: Session, tenant_id: int, rows: Sequence[Row], hashes: dict[str, str]
+) -> tuple[dict[str | None, Customer], dict[str, int], dict[int, Customer]]:
+    """The customers a chunk's rows name: by external id, by phone hash, and by id."""
+    by_ext = {
+        c.external_userid: c
+        for c in session.scalars(
+            select(Customer).where(
+                Customer.tenant_id == tenant_id,
+                Customer.external_userid.in_(
+                    [r.external_userid for r in rows if r.external_userid]
+                ),
+            )
+        )
+    }
+    by_hash: dict[str, int] = {}
+    if hashes:
+        for phone_hash, customer_id in session.execute(
+            select(CustomerPhone.phone_hash, CustomerPhone.customer_id)
+            .where(
+                CustomerPhone.tenant_id == tenant_id,
+                CustomerPhone.phone_hash.in_(list(hashes.values())),
+            )
+            .order_by(CustomerPhone.id)
+        ).all():
+            by_hash.setdefault(phone_hash, customer_id)
+    by_id = {
+        c.id: c
+        for c in session.scalars(select(Customer).where(Customer.id.in_(set(by_hash.values()))))
+    } | {c.id: c for c in by_ext.values()}
+    return by_ext, by_hash, by_id
+
+
+def _blank(tenant_id: int, row: Row, now: dt.datetime) -> Customer:
+    """A customer known from an import only (not yet anyone's friend), not yet in the session."""
+    return Customer(
+        tenant_id=tenant_id,
+        external_userid=row.external_userid,
+        name=row.name,
+        type=1,
+        gender=0,
+        avatar="",
+        unionid="",
+        corp_name="",
+        birthday=None,
+        city="",
+        member_level="",
+        preferences="",
+        follow_up_days=None,
+        owner_userid=None,
+        store_id=None,
+        source_channel="",
+        notes="",
+        custom={},
+        status="lost",
+        first_added_at=None,
+        created_at=now,
+        updated_at=now,
+        erased_at=None,
     )
 
 

@@ -36,7 +36,7 @@ from siyu.customers.models import (
     Follow,
     TimelineEvent,
 )
-from siyu.db import insert_ignoring, utcnow
+from siyu.db import insert_ignoring, insert_rows_ignoring, utcnow
 from siyu.tags.models import PENDING, CustomerTag, Tag, TagWrite
 from siyu.wecom import schemas
 
@@ -243,7 +243,7 @@ def apply_views(
             changes.unlisted(customer_id, existing[customer_id], {f.userid for f in view.follows})
     if changes.inserts:
         unique = ["tenant_id", "customer_id", "userid"]
-        session.execute(insert_ignoring(session, FOLLOWS, unique), changes.inserts)
+        insert_rows_ignoring(session, FOLLOWS, unique, changes.inserts)
     if changes.updates:
         _update_by_id(session, Follow, changes.updates)
     _add_phones(session, tenant_id, changes.phones, source="wecom")
@@ -282,6 +282,13 @@ def _ensure_customers(
     """Customer ids by external_userid, inserting the new ones and refreshing WeCom's fields of
     the known ones. Erased customers are left out."""
     contacts = {v.contact.external_userid: v.contact for v in views}
+    # A new customer's owner is the account that has had them longest (as far as this batch
+    # shows); the recomputation after the follows are stored corrects it if needed.
+    earliest = {
+        v.contact.external_userid: min(v.follows, key=lambda f: f.createtime)
+        for v in views
+        if v.follows
+    }
     rows = session.execute(
         select(
             Customer.id,
@@ -313,6 +320,10 @@ def _ensure_customers(
                     "external_userid": ext,
                     **{f: getattr(c, f) for f in WECOM_FIELDS},
                     "status": ACTIVE,
+                    "owner_userid": earliest[ext].userid if ext in earliest else None,
+                    "first_added_at": (
+                        from_timestamp(earliest[ext].createtime) if ext in earliest else None
+                    ),
                     "custom": {},
                     "created_at": now,
                     "updated_at": now,
@@ -379,9 +390,7 @@ def _add_phones(
             }
         )
     if rows:
-        session.execute(
-            insert_ignoring(session, PHONES, ["tenant_id", "customer_id", "phone_hash"]), rows
-        )
+        insert_rows_ignoring(session, PHONES, ["tenant_id", "customer_id", "phone_hash"], rows)
 
 
 def add_phone(session: Session, tenant_id: int, customer_id: int, raw: str, source: str) -> None:
@@ -473,7 +482,7 @@ def _recompute_tags(
                     timeline.Entry(customer_id, "untagged", now, "wecom", {"tag_ids": lost})
                 )
     if adds:
-        session.execute(insert_ignoring(session, CUSTOMER_TAGS, ["customer_id", "tag_id"]), adds)
+        insert_rows_ignoring(session, CUSTOMER_TAGS, ["customer_id", "tag_id"], adds)
     if removes:
         session.execute(
             delete(CustomerTag).where(
@@ -488,27 +497,32 @@ def _recompute_customers(
 ) -> None:
     """Status (a friend of anyone?), first added, and the owner: kept while still a friend,
     otherwise the account that has been a friend longest."""
-    owners = dict(
-        session.execute(
-            select(Customer.id, Customer.owner_userid).where(Customer.id.in_(list(follows)))
-        ).all()
-    )
+    current = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Customer.id, Customer.owner_userid, Customer.status, Customer.first_added_at
+            ).where(Customer.id.in_(list(follows)))
+        )
+    }
     changes = []
     for customer_id, states in follows.items():
         friends = sorted((s for s in states if s.status == FRIEND), key=lambda s: s.added_at)
-        owner = owners.get(customer_id)
+        row = current.get(customer_id)
+        if row is None or row.status == ERASED:
+            continue
+        owner = row.owner_userid
         if owner not in {s.userid for s in friends}:
             owner = friends[0].userid if friends else owner
-        changes.append(
-            {
-                "id": customer_id,
-                "status": ACTIVE if friends else LOST,
-                "owner_userid": owner,
-                "first_added_at": min((s.added_at for s in states), default=None),
-                "updated_at": now,
-            }
-        )
-    _update_by_id(session, Customer, changes)
+        fresh = {
+            "status": ACTIVE if friends else LOST,
+            "owner_userid": owner,
+            "first_added_at": min((s.added_at for s in states), default=None),
+        }
+        if fresh != {k: getattr(row, k) for k in fresh}:
+            changes.append({"id": customer_id, **fresh, "updated_at": now})
+    if changes:
+        _update_by_id(session, Customer, changes)
 
 
 def end_follow(

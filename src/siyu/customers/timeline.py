@@ -18,7 +18,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from siyu.customers.models import TimelineEvent
-from siyu.db import insert_ignoring
+from siyu.db import insert_rows_ignoring
 
 TABLE = cast(Table, TimelineEvent.__table__)
 
@@ -62,6 +62,6 @@ def append_many(session: Session, tenant_id: int, entries: Iterable[Entry]) -> N
         }
         (keyed if entry.key else unkeyed).append(row)
     if keyed:
-        session.execute(insert_ignoring(session, TABLE, ["tenant_id", "key"]), keyed)
+        insert_rows_ignoring(session, TABLE, ["tenant_id", "key"], keyed)
     if unkeyed:
         session.execute(insert(TABLE), unkeyed)

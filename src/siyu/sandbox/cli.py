@@ -58,7 +58,10 @@ def serve(
     host = host or settings.sandbox_host
     port = port or settings.sandbox_port
     app = create_sandbox_app(
-        settings, deliver_in_background=True, public_url=f"http://{host}:{port}"
+        settings,
+        deliver_in_background=True,
+        public_url=f"http://{host}:{port}",
+        demo_crowd=DEMO_CROWD,
     )
     console.print(f"sandbox WeCom at [bold cyan]http://{host}:{port}/cgi-bin/[/]")
     console.print(f"demo corp {DEMO_CORP.corp_id} ({DEMO_CORP.corp_name})")
@@ -70,6 +73,9 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=settings.log_level.upper() == "DEBUG",
     )
+
+
+DEMO_CROWD = 2400  # customers the demo corp's staff have besides the six named ones
 
 
 @sandbox_app.command("seed-bulk")

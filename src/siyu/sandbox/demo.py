@@ -6,8 +6,10 @@ They are a public test double's credentials, never a real corp's.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.sandbox.state import (
@@ -247,3 +249,78 @@ def seed(session: Session, now: int, corp: DemoCorp = DEMO_CORP) -> bool:
             )
     session.flush()
     return True
+
+
+# The demo's crowd: a few thousand customers of the demo staff, as a brand of that size has them,
+# so the console of ``make run`` shows lists, filters and charts with something in them.
+CROWD_STATES = (
+    ("store_xuhui", 30, ("wangfang", "zhangqiang")),
+    ("store_chaoyang", 22, ("chenjie",)),
+    ("parcel_card", 20, ("wangfang", "chenjie")),
+    ("moments_ad", 12, ("liwen",)),
+    ("", 16, ("liwen", "wangfang", "zhangqiang", "chenjie")),
+)
+CROWD_REMARKS = ("老客", "宝妈", "上班族", "学生", "附近小区", "团购", "VIP", "")
+
+
+def seed_crowd(session: Session, now: int, size: int, corp: DemoCorp = DEMO_CORP) -> int:
+    """Add ``size`` customers to the demo corp (once; deterministic). Returns how many."""
+    from siyu.sandbox.bulk import chinese_name
+
+    marker = f"wmSiyuDemoCrowd{0:06d}"
+    if size <= 0 or session.scalar(
+        select(ExternalContact.id).where(ExternalContact.external_userid == marker)
+    ):
+        return 0
+    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    weights = [w for _, w, _ in CROWD_STATES]
+    for index in range(size):
+        external = f"wmSiyuDemoCrowd{index:06d}"
+        gender = rng.choice((1, 2, 2, 0))
+        name = chinese_name(rng, gender)
+        session.add(
+            ExternalContact(
+                corp_id=corp.corp_id,
+                external_userid=external,
+                name=name,
+                gender=gender,
+                avatar=f"https://wework.qpic.cn/wwhead/{external}/0",
+            )
+        )
+        state, _, staff = rng.choices(CROWD_STATES, weights)[0]
+        days = int(rng.triangular(0, 365, 20))
+        owners = [rng.choice(staff)]
+        if rng.random() < 0.08:  # some are friends of two staff
+            owners.append(rng.choice([s.userid for s in corp.staff if s.userid != owners[0]]))
+        for position, userid in enumerate(owners):
+            tag_ids = {
+                "store_xuhui": ["etSiyuDemoTagStoreAAAA"],
+                "store_chaoyang": ["etSiyuDemoTagStoreAAAA"],
+                "parcel_card": ["etSiyuDemoTagParcelAAAA"],
+                "moments_ad": ["etSiyuDemoTagMomentsAdAAAA"],
+            }.get(state, [])
+            tag_ids.append(
+                "etSiyuDemoTagRepeatAAAA"
+                if days > 60
+                else rng.choice(("etSiyuDemoTagNewAAAA", "etSiyuDemoTagProspectAAAA"))
+            )
+            mobiles = (
+                [f"1{rng.choice('35789')}{rng.randrange(10**9):09d}"] if rng.random() < 0.35 else []
+            )
+            session.add(
+                Follow(
+                    corp_id=corp.corp_id,
+                    userid=userid,
+                    external_userid=external,
+                    remark=f"{name}·{rng.choice(CROWD_REMARKS)}".rstrip("·")
+                    if rng.random() < 0.4
+                    else "",
+                    createtime=now - days * 86400 - rng.randrange(86400) + position * 3600,
+                    add_way=1 if state else rng.choice((2, 3, 16)),
+                    state=state if position == 0 else "",
+                    tag_ids=tag_ids,
+                    remark_mobiles=mobiles,
+                )
+            )
+    session.flush()
+    return size

@@ -209,10 +209,13 @@ def create_sandbox_app(
     http_client: httpx.Client | None = None,
     deliver_in_background: bool = False,
     public_url: str | None = None,
+    demo_crowd: int = 0,
 ) -> FastAPI:
     """The fake WeCom. The background callback sender runs only when asked (``siyu sandbox
     serve`` asks); tests deliver synchronously with ``POST /sandbox/callbacks/deliver`` or
-    ``?wait=true`` on the simulator. ``http_client`` carries callbacks (tests may inject one)."""
+    ``?wait=true`` on the simulator. ``http_client`` carries callbacks (tests may inject one).
+    ``demo_crowd`` adds that many customers to the demo corp's staff (``serve`` adds a few
+    thousand; tests keep the six named ones)."""
     settings = settings or get_settings()
     database = open_database(database_url or settings.effective_sandbox_database_url)
     runtime = Runtime(database=database, public_url=public_url or settings.sandbox_url)
@@ -222,6 +225,7 @@ def create_sandbox_app(
         runtime.clock.load(session)
         runtime.faults.load(session)
         demo.seed(session, runtime.clock.ts())
+        demo.seed_crowd(session, runtime.clock.ts(), demo_crowd)
     callbacks.recover(runtime)
 
     @asynccontextmanager

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from siyu import jobs
 from siyu.customers import timeline
 from siyu.customers.models import FRIEND, Customer, Follow
-from siyu.db import insert_ignoring, utcnow
+from siyu.db import insert_rows_ignoring, utcnow
 from siyu.errors import NotFound
 from siyu.tags.errors import DuplicateTagName
 from siyu.tags.models import FAILED, PENDING, SYNCED, CustomerTag, Tag, TagGroup, TagWrite
@@ -393,7 +393,7 @@ def tag_customers(
                 timeline.Entry(cid, "untagged", now, actor, {"tag_ids": lost, "source": source})
             )
     if rows:
-        session.execute(insert_ignoring(session, CUSTOMER_TAGS, ["customer_id", "tag_id"]), rows)
+        insert_rows_ignoring(session, CUSTOMER_TAGS, ["customer_id", "tag_id"], rows)
     for cid, tid in gone:
         session.execute(
             delete(CustomerTag).where(CustomerTag.customer_id == cid, CustomerTag.tag_id == tid)
