@@ -28,8 +28,10 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(tenant_app, name="tenant")
 
-from siyu.sandbox.cli import sandbox_app  # noqa: E402 - registered beside the others
+from siyu.customers.cli import customers_app  # noqa: E402 - registered beside the others
+from siyu.sandbox.cli import sandbox_app  # noqa: E402
 
+app.add_typer(customers_app, name="customers")
 app.add_typer(sandbox_app, name="sandbox")
 
 console = Console()
