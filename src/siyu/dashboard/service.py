@@ -62,6 +62,47 @@ def _staff(session: Session, tenant_id: int) -> int:
     return staff.counts(session, tenant_id)[0]
 
 
+@card("customers", {"zh-CN": "好友客户", "en": "Customers who are friends"})
+def _customers(session: Session, tenant_id: int) -> int:
+    from siyu.customers.models import ACTIVE, Customer
+
+    return (
+        session.scalar(
+            select(func.count()).where(Customer.tenant_id == tenant_id, Customer.status == ACTIVE)
+        )
+        or 0
+    )
+
+
+@card("new_customers_7d", {"zh-CN": "近 7 天新增好友", "en": "New friends, last 7 days"})
+def _new_customers(session: Session, tenant_id: int) -> int:
+    from siyu.customers.models import FRIEND, Follow
+
+    since = utcnow() - dt.timedelta(days=7)
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Follow.tenant_id == tenant_id, Follow.added_at >= since, Follow.status == FRIEND
+            )
+        )
+        or 0
+    )
+
+
+@card("churn_open", {"zh-CN": "待处理流失提醒", "en": "Open churn alerts"})
+def _churn(session: Session, tenant_id: int) -> int:
+    from siyu.customers.models import ChurnAlert
+
+    return (
+        session.scalar(
+            select(func.count()).where(
+                ChurnAlert.tenant_id == tenant_id, ChurnAlert.handled_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
 @card("api_tokens", {"zh-CN": "有效 API 令牌", "en": "Active API tokens"})
 def _tokens(session: Session, tenant_id: int) -> int:
     return auth.count_active_tokens(session, tenant_id)
