@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.auth import service as auth
@@ -17,6 +18,7 @@ from siyu.stores.models import Region, Store, StoreAssignment
 from siyu.tags.models import CustomerTag, Tag, TagGroup
 from siyu.tenants import repository as tenants
 from siyu.tenants.models import Tenant
+from siyu.transfers.models import Transfer, TransferItem
 from siyu.users import service as users
 from siyu.users.models import User
 from siyu.users.schemas import UserCreate
@@ -153,3 +155,33 @@ def make_store(session: Session, tenant: Tenant, name: str = "测试门店") -> 
     )
     session.flush()
     return store
+
+
+def make_transfer(session: Session, tenant: Tenant, message: str = "转接测试") -> Transfer:
+    """An active transfer of one customer of the tenant (made when it has none), waiting."""
+    customer = session.scalar(
+        select(Customer).where(Customer.tenant_id == tenant.id).order_by(Customer.id).limit(1)
+    ) or make_customer(session, tenant)
+    transfer = Transfer(
+        tenant_id=tenant.id,
+        kind="active",
+        handover_userid=customer.owner_userid or "staff01",
+        takeover_userid="staff02",
+        message=message,
+        state="waiting",
+        created_by_label=message,
+    )
+    session.add(transfer)
+    session.flush()
+    session.add(
+        TransferItem(
+            tenant_id=tenant.id,
+            transfer_id=transfer.id,
+            customer_id=customer.id,
+            external_userid=customer.external_userid or "",
+            status="waiting",
+            requested_at=utcnow(),
+        )
+    )
+    session.flush()
+    return transfer

@@ -26,6 +26,7 @@ from siyu.errors import RouteNotFound
 from siyu.staff.api import router as staff_router
 from siyu.stores.api import router as stores_router
 from siyu.tags.api import router as tags_router
+from siyu.transfers.api import router as transfers_router
 from siyu.users.api import router as users_router
 from siyu.wecom.api import callback_router
 from siyu.wecom.api import router as wecom_router
@@ -52,6 +53,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     customers_router,
     customer_imports_router,
     tags_router,
+    transfers_router,
 )
 
 

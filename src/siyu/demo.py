@@ -75,6 +75,14 @@ def seed(session: Session, *, password: str) -> SeedResult:
     )
     # And the customers of that team, with their tags (a few thousand in the sandbox's demo).
     customers.start_sync(session, tenant.id)
+    # Its stores and regions, with the team assigned once the syncs above have run.
+    jobs.submit(
+        session,
+        "stores.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"stores-demo:{tenant.id}",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

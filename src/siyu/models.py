@@ -15,8 +15,9 @@ from siyu.customers.models import (
 from siyu.jobs import Job
 from siyu.staff.models import Department, StaffAccount
 from siyu.stores.models import MemberStore, Region, StaffRotation, Store, StoreAssignment
-from siyu.tags.models import CustomerTag, Tag, TagGroup, TagWrite
+from siyu.tags.models import CustomerTag, Tag, TaggingRun, TagGroup, TagWrite
 from siyu.tenants.models import Tenant
+from siyu.transfers.models import Transfer, TransferItem
 from siyu.users.models import User
 from siyu.wecom.models import WeComConnection, WeComEvent, WeComToken
 
@@ -44,8 +45,11 @@ __all__ = [
     "Tag",
     "TagGroup",
     "TagWrite",
+    "TaggingRun",
     "Tenant",
     "TimelineEvent",
+    "Transfer",
+    "TransferItem",
     "User",
     "WeComConnection",
     "WeComEvent",

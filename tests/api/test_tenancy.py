@@ -21,7 +21,7 @@ from siyu.customers.models import ChurnAlert
 from siyu.db import Base
 from siyu.staff.models import StaffAccount
 from siyu.stores.models import Region
-from siyu.tags.models import Tag, TagGroup
+from siyu.tags.models import Tag, TaggingRun, TagGroup
 from siyu.tenants.models import Tenant
 from tests.factories import (
     make_customer,
@@ -29,6 +29,7 @@ from tests.factories import (
     make_store,
     make_tenant,
     make_token,
+    make_transfer,
     make_user,
 )
 from tests.helpers import login
@@ -36,18 +37,28 @@ from tests.wecom.factories import connect
 
 MARKER = "租户B的秘密 tenant-b-secret"
 
+
+def _tagging_run(session: Session, tenant: Tenant) -> int:
+    run = TaggingRun(tenant_id=tenant.id, filter={"q": MARKER}, actor=MARKER, state="done")
+    session.add(run)
+    session.flush()
+    return run.id
+
+
 # Path parameter -> a row of tenant B carrying the marker.
 ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "user_id": lambda session, tenant: make_user(session, tenant, display_name=MARKER).id,
     "token_id": lambda session, tenant: make_token(session, tenant, name=MARKER)[0],
     "customer_id": lambda session, tenant: make_customer(session, tenant, MARKER).id,
     "import_id": lambda session, tenant: make_import(session, tenant, MARKER).id,
+    "run_id": _tagging_run,
     "alert_id": lambda session, tenant: _first(session, ChurnAlert, tenant),
     "group_id": lambda session, tenant: _first(session, TagGroup, tenant),
     "tag_id": lambda session, tenant: _first(session, Tag, tenant),
     "store_id": lambda session, tenant: make_store(session, tenant, MARKER).id,
     "region_id": lambda session, tenant: _first(session, Region, tenant),
     "staff_account_id": lambda session, tenant: _first(session, StaffAccount, tenant),
+    "transfer_id": lambda session, tenant: make_transfer(session, tenant, MARKER).id,
 }
 
 
@@ -81,6 +92,13 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "editTagGroup": {"name": "changed by A"},
     "addTags": {"names": ["A 的标签"]},
     "editTag": {"name": "changed by A"},
+    "startTaggingRun": {"filter": {}, "add": [1]},
+    "createTransfer": {
+        "kind": "active",
+        "handover_userid": "staff01",
+        "takeover_userid": "staff02",
+        "message": "changed by tenant A",
+    },
     "createRegion": {"name": "A 的区域"},
     "editRegion": {"name": "changed by A"},
     "createStore": {"name": "A 的门店", "code": "A-001", "latitude": 31.2, "longitude": 121.4},

@@ -134,3 +134,21 @@ def test_a_friendship_gone_from_wecom_is_marked_removed_by_the_next_sync(
     assert row is not None
     session.refresh(row)
     assert row.status == "lost"
+
+
+def test_an_erased_customer_stays_erased_through_later_syncs(
+    world: World, database: Database, session: Session, run_jobs: RunJobs
+) -> None:
+    _sync(world, database, run_jobs)
+    ext = DEMO_CORP.customers[4].external_userid
+    customer = session.scalar(select(Customer).where(Customer.external_userid == ext))
+    assert customer is not None
+    assert customer.source_channel == "store_xuhui"  # the channel code they came by
+    erased = world.siyu.post(f"/api/v1/customers/{customer.id}/erase")
+    assert erased.status_code == 200, erased.text
+    for _ in range(2):
+        _sync(world, database, run_jobs)
+    session.expire_all()
+    again = session.get(Customer, customer.id)
+    assert again is not None
+    assert (again.status, again.name, again.avatar) == ("erased", "（已删除）", "")

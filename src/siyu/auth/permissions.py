@@ -33,6 +33,10 @@ class Permission(StrEnum):
     WECOM_MANAGE = "wecom:manage"
     STAFF_READ = "staff:read"
     STAFF_SYNC = "staff:sync"
+    # Record who operates a staff account from when (rotation).
+    STAFF_ROTATE = "staff:rotate"
+    STORES_READ = "stores:read"
+    STORES_MANAGE = "stores:manage"
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_EDIT = "customers:edit"
     CUSTOMERS_SYNC = "customers:sync"
@@ -41,6 +45,8 @@ class Permission(StrEnum):
     CUSTOMERS_EXPORT = "customers:export"
     # Personal-data requests: export everything about a person, erase them.
     CUSTOMERS_PRIVACY = "customers:privacy"
+    # Move customers from one staff account to another (在职继承 / 离职继承).
+    CUSTOMERS_TRANSFER = "customers:transfer"
     TAGS_MANAGE = "tags:manage"
 
 
@@ -54,20 +60,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DASHBOARD_READ,
             Permission.USERS_READ,
             Permission.STAFF_READ,
+            Permission.STAFF_ROTATE,
+            Permission.STORES_READ,
             Permission.CUSTOMERS_READ,
             Permission.CUSTOMERS_EDIT,
             Permission.CUSTOMERS_SYNC,
             Permission.CUSTOMERS_EXPORT,
+            Permission.CUSTOMERS_TRANSFER,
             Permission.TAGS_MANAGE,
         }
     ),
-    # Shop managers and staff see the dashboard of what their scope holds; scoping customers to
-    # a shop manager's stores arrives with stores.
+    # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
+    # stores and customers are limited to the stores they look after (siyu.stores.service).
     Role.SHOP_MANAGER: frozenset(
         {
             Permission.DASHBOARD_READ,
             Permission.USERS_READ,
             Permission.STAFF_READ,
+            Permission.STORES_READ,
             Permission.CUSTOMERS_READ,
             Permission.CUSTOMERS_EDIT,
         }
@@ -81,6 +91,7 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.AUDIT_READ: {"zh-CN": "读取操作日志", "en": "Read the audit log"},
     Permission.USERS_READ: {"zh-CN": "读取成员账号", "en": "Read members"},
     Permission.STAFF_READ: {"zh-CN": "读取员工与部门", "en": "Read staff and departments"},
+    Permission.STORES_READ: {"zh-CN": "读取区域与门店", "en": "Read regions and stores"},
     Permission.CUSTOMERS_READ: {
         "zh-CN": "读取客户（手机号脱敏）",
         "en": "Read customers (masked phones)",

@@ -321,6 +321,8 @@ def _ensure_customers(
                     **{f: getattr(c, f) for f in WECOM_FIELDS},
                     "status": ACTIVE,
                     "owner_userid": earliest[ext].userid if ext in earliest else None,
+                    # The channel code (state) they first came by, as the channel of record.
+                    "source_channel": earliest[ext].state if ext in earliest else "",
                     "first_added_at": (
                         from_timestamp(earliest[ext].createtime) if ext in earliest else None
                     ),
@@ -600,11 +602,14 @@ def finish_run_removals(
     """After a full sync: friendships of the covered staff it did not see are gone."""
     gone = list(
         session.execute(
-            select(Follow.id, Follow.customer_id, Follow.userid).where(
+            select(Follow.id, Follow.customer_id, Follow.userid)
+            .join(Customer, Customer.id == Follow.customer_id)
+            .where(
                 Follow.tenant_id == tenant_id,
                 Follow.status == FRIEND,
                 Follow.userid.in_(userids),
                 (Follow.seen_by_run.is_(None)) | (Follow.seen_by_run != run_id),
+                Customer.status != ERASED,  # the sync leaves erased people alone
             )
         )
     )

@@ -12,11 +12,21 @@ from siyu.audit import service as audit
 from siyu.auth.api import AUTH
 from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
+from siyu.customers.repository import CustomerFilter, filtered
 from siyu.errors import InvalidInput, NotFound
 from siyu.tags import service
 from siyu.tags.errors import DuplicateTagName
-from siyu.tags.models import FAILED, PENDING, TagWrite
-from siyu.tags.schemas import GroupCreate, Rename, TagGroupOut, TagLibrary, TagOut, TagsCreate
+from siyu.tags.models import FAILED, PENDING, TaggingRun, TagWrite
+from siyu.tags.schemas import (
+    GroupCreate,
+    Rename,
+    TaggingRunIn,
+    TaggingRunOut,
+    TagGroupOut,
+    TagLibrary,
+    TagOut,
+    TagsCreate,
+)
 
 router = APIRouter(tags=["tags"])
 
@@ -211,3 +221,63 @@ def sync_tags(session: DbSession, principal: Manage) -> TagLibrary:
     """Push what is pending and pull WeCom's corp tags now (it also runs nightly)."""
     service.request_sync(session, principal.tenant_id, "console")
     return _library(session, principal.tenant_id)
+
+
+@router.post(
+    "/tagging-runs",
+    operation_id="startTaggingRun",
+    response_model=TaggingRunOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(*AUTH, NotFound, InvalidInput),
+)
+def start_tagging_run(session: DbSession, principal: Manage, body: TaggingRunIn) -> TaggingRunOut:
+    """Tag every customer the filter selects (all pages of the list, thousands at once), in the
+    background with progress; each tag reaches WeCom on every friendship through the outbox."""
+    if not (body.add or body.remove):
+        raise InvalidInput(reason="choose tags to add or remove")
+    f = CustomerFilter(
+        q=body.filter.q,
+        tag_ids=tuple(body.filter.tag_ids),
+        owner_userid=body.filter.owner_userid,
+        status=body.filter.status,
+        channel=body.filter.channel,
+        added_from=body.filter.added_from,
+        added_to=body.filter.added_to,
+    )
+    total = (
+        session.scalar(
+            select(func.count()).select_from(filtered(principal.tenant_id, f).subquery())
+        )
+        or 0
+    )
+    run = service.start_bulk(
+        session,
+        principal.tenant_id,
+        filter_=service.filter_to_json(f),
+        add=body.add,
+        remove=body.remove,
+        actor=principal.label[:64],
+        total=total,
+    )
+    audit.record(
+        session,
+        principal,
+        "tags.bulk",
+        entity_type="tagging_run",
+        entity_id=run.id,
+        after={"filter": run.filter, "add": body.add, "remove": body.remove, "customers": total},
+    )
+    return TaggingRunOut.model_validate(run)
+
+
+@router.get(
+    "/tagging-runs/{run_id}",
+    operation_id="getTaggingRun",
+    response_model=TaggingRunOut,
+    responses=responses(*AUTH, NotFound),
+)
+def get_tagging_run(session: DbSession, principal: Read, run_id: int) -> TaggingRunOut:
+    run = session.get(TaggingRun, run_id)
+    if run is None or run.tenant_id != principal.tenant_id:
+        raise NotFound("tagging_run")
+    return TaggingRunOut.model_validate(run)

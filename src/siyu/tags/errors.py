@@ -7,6 +7,7 @@ from siyu.i18n import Locale
 
 ENTITY_LABELS["tag"] = {"zh-CN": "标签", "en": "Tag"}
 ENTITY_LABELS["tag_group"] = {"zh-CN": "标签组", "en": "Tag group"}
+ENTITY_LABELS["tagging_run"] = {"zh-CN": "批量打标签任务", "en": "Bulk tagging"}
 
 
 class DuplicateTagName(SiyuError):

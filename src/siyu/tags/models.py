@@ -81,3 +81,24 @@ class TagWrite(IdMixin, TenantMixin, Base):
     error: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class TaggingRun(IdMixin, TenantMixin, Base):
+    """Tagging every customer a filter selects (thousands at once), done by a job in chunks
+    whose progress is committed with each chunk."""
+
+    __tablename__ = "tagging_runs"
+
+    filter: Mapped[dict[str, object]] = mapped_column(JSONDoc, default=dict)
+    add: Mapped[list[int]] = mapped_column(JSONDoc, default=list)
+    remove: Mapped[list[int]] = mapped_column(JSONDoc, default=list)
+    state: Mapped[str] = mapped_column(String(10), default="running")  # running done failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    last_customer_id: Mapped[int] = mapped_column(BigId, default=0)
+    tagged: Mapped[int] = mapped_column(Integer, default=0)
+    untagged: Mapped[int] = mapped_column(Integer, default=0)
+    writes: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -55,3 +55,39 @@ class Rename(BaseModel):
 
     name: str | None = Field(None, min_length=1, max_length=30)
     order: int | None = Field(None, ge=0, le=100_000)
+
+
+class CustomerFilterIn(BaseModel):
+    """The customer list's filters, as ``GET /customers`` takes them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(None, max_length=64)
+    tag_ids: list[int] = Field(default_factory=list, max_length=20)
+    owner_userid: str | None = Field(None, max_length=64)
+    status: Literal["active", "lost", "erased"] | None = None
+    channel: str | None = Field(None, max_length=64)
+    added_from: dt.date | None = None
+    added_to: dt.date | None = None
+
+
+class TaggingRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filter: CustomerFilterIn
+    add: list[int] = Field(default_factory=list, max_length=50)
+    remove: list[int] = Field(default_factory=list, max_length=50)
+
+
+class TaggingRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    state: Literal["running", "done", "failed"]
+    total: int
+    done: int
+    tagged: int
+    untagged: int
+    writes: int
+    created_at: dt.datetime
+    finished_at: dt.datetime | None

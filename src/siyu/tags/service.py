@@ -25,7 +25,16 @@ from siyu.customers.models import FRIEND, Customer, Follow
 from siyu.db import insert_rows_ignoring, utcnow
 from siyu.errors import NotFound
 from siyu.tags.errors import DuplicateTagName
-from siyu.tags.models import FAILED, PENDING, SYNCED, CustomerTag, Tag, TagGroup, TagWrite
+from siyu.tags.models import (
+    FAILED,
+    PENDING,
+    SYNCED,
+    CustomerTag,
+    Tag,
+    TaggingRun,
+    TagGroup,
+    TagWrite,
+)
 from siyu.wecom import schemas
 
 SYNC_JOB = "tags.sync"
@@ -443,3 +452,77 @@ def customer_tag_ids(session: Session, customer_id: int) -> list[int]:
     return list(
         session.scalars(select(CustomerTag.tag_id).where(CustomerTag.customer_id == customer_id))
     )
+
+
+# --- tagging many customers by a filter ------------------------------------------------------
+
+BULK_JOB = "tags.bulk"
+BULK_CHUNK = 1000
+
+
+def start_bulk(
+    session: Session,
+    tenant_id: int,
+    *,
+    filter_: dict[str, Any],
+    add: list[int],
+    remove: list[int],
+    actor: str,
+    total: int,
+) -> TaggingRun:
+    valid = set(
+        session.scalars(select(Tag.id).where(Tag.tenant_id == tenant_id, Tag.id.in_(add + remove)))
+    )
+    if set(add + remove) - valid:
+        raise NotFound("tag")
+    run = TaggingRun(
+        tenant_id=tenant_id, filter=filter_, add=add, remove=remove, actor=actor, total=total
+    )
+    session.add(run)
+    session.flush()
+    jobs.submit(
+        session,
+        BULK_JOB,
+        {"tenant_id": tenant_id, "run_id": run.id},
+        tenant_id=tenant_id,
+        key=f"tagging-run:{run.id}",
+    )
+    return run
+
+
+def filter_to_json(f: Any) -> dict[str, Any]:
+    """A customer filter (``customers.repository.CustomerFilter``) as stored with a run; the
+    scope of a member limited to some stores goes with it."""
+    data: dict[str, Any] = {
+        "q": f.q,
+        "tag_ids": list(f.tag_ids),
+        "owner_userid": f.owner_userid,
+        "status": f.status,
+        "channel": f.channel,
+        "added_from": f.added_from.isoformat() if f.added_from else None,
+        "added_to": f.added_to.isoformat() if f.added_to else None,
+        "store_id": getattr(f, "store_id", None),
+    }
+    visible = getattr(f, "visible", None)
+    if visible is not None:
+        data["visible"] = {
+            "userids": sorted(visible.userids),
+            "store_ids": sorted(visible.store_ids),
+        }
+    return data
+
+
+def filter_from_json(data: dict[str, Any]) -> Any:
+    from siyu.customers import repository as customers
+
+    values = dict(data)
+    for name in ("added_from", "added_to"):
+        if values.get(name):
+            values[name] = dt.date.fromisoformat(values[name])
+    values["tag_ids"] = tuple(values.get("tag_ids") or ())
+    visible = values.pop("visible", None)
+    if visible is not None:
+        values["visible"] = customers.Visible(
+            frozenset(visible["userids"]), frozenset(visible["store_ids"])
+        )
+    return customers.CustomerFilter(**values)

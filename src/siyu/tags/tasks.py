@@ -18,7 +18,7 @@ from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
 from siyu.tags import events as _events  # noqa: F401 - registers the callback handler
 from siyu.tags import service
-from siyu.tags.models import FAILED, PENDING, SYNCED, Tag, TagGroup, TagWrite
+from siyu.tags.models import FAILED, PENDING, SYNCED, Tag, TaggingRun, TagGroup, TagWrite
 from siyu.wecom import schemas
 from siyu.wecom import service as wecom
 from siyu.wecom.client import WeComClient
@@ -299,3 +299,39 @@ def sync_every_tenant(session: Session, job_row: Job) -> None:
 
 
 every(crontab(hour="19", minute="45"), "tags.sync_all")  # 03:45 China time
+
+
+@io_job(service.BULK_JOB, max_attempts=5)
+def tag_by_filter(database: Database, job_row: Job) -> None:
+    """Tag every customer a filter selects, a chunk per transaction in id order; a restart
+    continues after the last chunk stored (tagging twice would change nothing anyway)."""
+    from siyu.customers import repository as customers
+    from siyu.customers.models import Customer
+
+    run_id = job_row.payload["run_id"]
+    while True:
+        with database.transaction() as session:
+            hold_lease(session, job_row)
+            run = session.get(TaggingRun, run_id)
+            if run is None or run.state != "running":
+                return
+            query = customers.filtered(run.tenant_id, service.filter_from_json(run.filter))
+            ids = list(
+                session.scalars(
+                    query.with_only_columns(Customer.id)
+                    .where(Customer.id > run.last_customer_id)
+                    .order_by(Customer.id)
+                    .limit(service.BULK_CHUNK)
+                )
+            )
+            if not ids:
+                run.state, run.finished_at = "done", utcnow()
+                return
+            result = service.tag_customers(
+                session, run.tenant_id, ids, add=run.add, remove=run.remove, actor=run.actor
+            )
+            run.done += len(ids)
+            run.last_customer_id = ids[-1]
+            run.tagged += result.added
+            run.untagged += result.removed
+            run.writes += result.writes

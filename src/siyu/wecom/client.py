@@ -267,5 +267,57 @@ class WeComClient:
         }
         self.post("/cgi-bin/externalcontact/mark_tag", schemas.Reply, body, idempotent=True)
 
+    # --- succession (在职继承 / 离职继承) ------------------------------------------------
+
+    def transfer_customer(
+        self,
+        handover_userid: str,
+        takeover_userid: str,
+        external_userids: list[str],
+        *,
+        message: str = "",
+        resigned: bool = False,
+    ) -> list[schemas.TransferOutcome]:
+        """Begin transferring up to 100 customers; the answer has an errcode per customer. Not
+        idempotent on WeCom's side: the caller records that it is asking before it asks."""
+        body: dict[str, Any] = {
+            "handover_userid": handover_userid,
+            "takeover_userid": takeover_userid,
+            "external_userid": external_userids,
+        }
+        if message and not resigned:
+            body["transfer_success_msg"] = message
+        path = "/cgi-bin/externalcontact/" + (
+            "resigned/transfer_customer" if resigned else "transfer_customer"
+        )
+        return self.post(path, schemas.TransferStarted, body).customer
+
+    def transfer_result(
+        self,
+        handover_userid: str,
+        takeover_userid: str,
+        cursor: str = "",
+        *,
+        resigned: bool = False,
+    ) -> schemas.TransferResults:
+        """One page of the customers transferred from one account to another, with status."""
+        body = {
+            "handover_userid": handover_userid,
+            "takeover_userid": takeover_userid,
+            "cursor": cursor,
+        }
+        path = "/cgi-bin/externalcontact/" + (
+            "resigned/transfer_result" if resigned else "transfer_result"
+        )
+        return self.post(path, schemas.TransferResults, body, idempotent=True)
+
+    def get_unassigned_list(
+        self, cursor: str = "", page_size: int = 1000
+    ) -> schemas.UnassignedList:
+        """One page of the customers of staff who left, not yet given to anyone (离职待分配)."""
+        body = {"cursor": cursor, "page_size": page_size}
+        path = "/cgi-bin/externalcontact/get_unassigned_list"
+        return self.post(path, schemas.UnassignedList, body, idempotent=True)
+
 
 __all__ = ["WeComClient", "WeComError"]

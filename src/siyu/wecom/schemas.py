@@ -141,3 +141,40 @@ class AddedTagGroup(Reply):
 class ContactWayCreated(Reply):
     config_id: str
     qr_code: str = ""
+
+
+class TransferOutcome(WeComModel):
+    """One customer in the answer of ``transfer_customer``: errcode 0 means the transfer began."""
+
+    external_userid: str
+    errcode: int = 0
+
+
+class TransferStarted(Reply):
+    customer: list[TransferOutcome] = []
+
+
+class TransferStatus(WeComModel):
+    """One customer in ``transfer_result``: status 1 done, 2 waiting, 3 refused by the customer,
+    4 the takeover's customer limit reached, 5 no transfer record."""
+
+    external_userid: str
+    status: int
+    takeover_time: int = 0
+
+
+class TransferResults(Reply):
+    customer: list[TransferStatus] = []
+    next_cursor: str = ""
+
+
+class UnassignedCustomer(WeComModel):
+    handover_userid: str
+    external_userid: str
+    dimission_time: int = 0
+
+
+class UnassignedList(Reply):
+    info: list[UnassignedCustomer] = []
+    is_last: bool = True
+    next_cursor: str = ""

@@ -28,7 +28,9 @@ export class ApiError extends Error {
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
-export type Query = Record<string, string | number | boolean | null | undefined>
+type QueryValue = string | number | boolean | null | undefined
+/** Query parameters; an array repeats the parameter (`tag_id=1&tag_id=2`). */
+export type Query = Record<string, QueryValue | readonly QueryValue[]>
 
 interface ClientConfig {
   /** Current console language, sent as `Accept-Language`. */
@@ -58,7 +60,9 @@ export function setCsrfToken(token: string | null | undefined): void {
 function buildUrl(path: string, query?: Query): string {
   const params = new URLSearchParams()
   for (const [key, value] of Object.entries(query ?? {})) {
-    if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null && item !== '') params.append(key, String(item))
+    }
   }
   const qs = params.toString()
   return qs ? `${path}?${qs}` : path
@@ -76,13 +80,14 @@ async function readError(response: Response): Promise<ApiErrorBody> {
   return { code: `http_${response.status}`, message: config.networkErrorMessage() }
 }
 
-export async function request<T>(
+async function send(
   method: Method,
   path: string,
-  options: { query?: Query; body?: unknown } = {},
-): Promise<T> {
+  options: { query?: Query; body?: unknown },
+  accept: string,
+): Promise<Response> {
   const headers: Record<string, string> = {
-    Accept: 'application/json',
+    Accept: accept,
     'Accept-Language': config.locale(),
   }
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
@@ -105,7 +110,36 @@ export async function request<T>(
     if (response.status === 401) config.onUnauthorized(error)
     throw error
   }
+  return response
+}
+
+export async function request<T>(
+  method: Method,
+  path: string,
+  options: { query?: Query; body?: unknown } = {},
+): Promise<T> {
+  const response = await send(method, path, options, 'application/json')
   if (response.status === 204) return undefined as T
   const text = await response.text()
   return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** A file the server sends for download (e.g. a personal-data export), with its suggested name. */
+export async function requestFile(
+  method: Method,
+  path: string,
+  options: { query?: Query; body?: unknown } = {},
+): Promise<{ blob: Blob; filename: string | null }> {
+  const response = await send(method, path, options, '*/*')
+  const disposition = response.headers.get('Content-Disposition') ?? ''
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)
+  let filename: string | null = null
+  if (match) {
+    try {
+      filename = decodeURIComponent(match[1])
+    } catch {
+      filename = match[1]
+    }
+  }
+  return { blob: await response.blob(), filename }
 }

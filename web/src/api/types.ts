@@ -246,3 +246,223 @@ export interface StaffSyncState {
   left: number
   departments: number
 }
+
+// ---- customers ------------------------------------------------------------------------------
+
+export type CustomerStatus = 'active' | 'lost' | 'erased'
+/** WeCom's gender code: 0 unknown, 1 male, 2 female. */
+export type Gender = 0 | 1 | 2
+
+/** A tag on a customer, with its group's name. */
+export interface TagRef {
+  id: number
+  name: string
+  group: string
+}
+
+export interface CustomerRow {
+  id: number
+  external_userid: string | null
+  name: string
+  gender: Gender
+  avatar: string
+  corp_name: string
+  status: CustomerStatus
+  owner_userid: string | null
+  owner_name: string | null
+  source_channel: string
+  city: string
+  member_level: string
+  /** Masked (138****0000) unless the role may see phone numbers. */
+  phone: string | null
+  tags: TagRef[]
+  first_added_at: string | null
+}
+
+export interface CustomerQuery extends PageQuery {
+  /** Name, follow remark, or a phone number (exact, any format). */
+  q?: string
+  /** Customers holding all of these tags. */
+  tag_id?: number[]
+  owner_userid?: string
+  status?: CustomerStatus
+  /** Source channel or the `state` of a friendship (channel code). */
+  channel?: string
+  /** YYYY-MM-DD, China time. */
+  added_from?: string
+  added_to?: string
+}
+
+export type FollowStatus = 'friend' | 'deleted_by_staff' | 'deleted_by_customer' | 'removed' | 'transferred'
+
+/** A friendship between the customer and one staff account. */
+export interface Follow {
+  userid: string
+  staff_name: string | null
+  remark: string
+  description: string
+  added_at: string
+  /** WeCom's add_way code (1 scanned a QR code, 2 searched a phone number, …). */
+  add_way: number
+  /** The channel code (`state`) of the contact way used. */
+  state: string
+  status: FollowStatus
+  deleted_at: string | null
+}
+
+export interface CustomerPhone {
+  id: number
+  phone: string
+  source: string
+}
+
+export type ChurnKind = 'deleted_by_customer' | 'deleted_by_staff'
+
+export interface ChurnAlert {
+  id: number
+  customer_id: number
+  customer_name: string
+  userid: string
+  staff_name: string | null
+  kind: ChurnKind
+  at: string
+  handled_at: string | null
+  note: string
+}
+
+export type CustomValue = string | number | boolean
+
+export interface CustomerDetail extends CustomerRow {
+  type: number
+  unionid: string
+  birthday: string | null
+  preferences: string
+  follow_up_days: number | null
+  store_id: number | null
+  notes: string
+  custom: Record<string, CustomValue>
+  phones: CustomerPhone[]
+  follows: Follow[]
+  alerts: ChurnAlert[]
+  created_at: string
+  updated_at: string
+}
+
+/** Profile changes: a field left out stays as it is, `null` clears it. */
+export interface CustomerEdit {
+  birthday?: string | null
+  city?: string | null
+  member_level?: string | null
+  preferences?: string | null
+  follow_up_days?: number | null
+  owner_userid?: string | null
+  source_channel?: string | null
+  notes?: string | null
+  /** Merged key by key; a key set to null is removed. */
+  custom?: Record<string, CustomValue | null>
+}
+
+export type TimelineKind =
+  | 'friend_added'
+  | 'friend_deleted_by_customer'
+  | 'friend_deleted_by_staff'
+  | 'friend_removed'
+  | 'transferred'
+  | 'tagged'
+  | 'untagged'
+  | 'profile_edited'
+  | 'imported'
+  | 'erased'
+
+export interface TimelineEvent {
+  id: number
+  at: string
+  /** One of TimelineKind; other kinds may appear as domains are added. */
+  kind: string
+  /** A staff userid (friendship events), a member's name, or `wecom`. */
+  actor: string
+  detail: Record<string, unknown>
+}
+
+export interface TaggingRequest {
+  customer_ids: number[]
+  add: number[]
+  remove: number[]
+}
+
+export interface TaggingResult {
+  customers: number
+  added: number
+  removed: number
+  /** Tag writes queued for WeCom. */
+  writes: number
+}
+
+export type CustomerSyncStateName = 'never' | 'running' | 'done' | 'failed'
+
+export interface CustomerSyncState {
+  id: number | null
+  state: CustomerSyncStateName
+  staff_total: number
+  staff_done: number
+  pages: number
+  follows_seen: number
+  customers_new: number
+  removed: number
+  resumed: number
+  error: string
+  started_at: string | null
+  finished_at: string | null
+  customers_total: number
+}
+
+export type ChurnAlertState = 'open' | 'handled' | 'all'
+
+export interface ChurnAlertQuery extends PageQuery {
+  state?: ChurnAlertState
+  userid?: string
+}
+
+// ---- tags -----------------------------------------------------------------------------------
+
+export type TagSyncState = 'synced' | 'pending' | 'failed'
+
+export interface Tag {
+  id: number
+  name: string
+  order: number
+  wecom_id: string | null
+  sync_state: TagSyncState
+  sync_error: string
+  /** How many customers hold the tag. */
+  customers: number
+}
+
+export interface TagGroup {
+  id: number
+  name: string
+  order: number
+  wecom_id: string | null
+  sync_state: TagSyncState
+  sync_error: string
+  tags: Tag[]
+}
+
+export interface TagLibrary {
+  groups: TagGroup[]
+  /** Tag changes on customers still on their way to WeCom. */
+  pending_writes: number
+  failed_writes: number
+  last_sync_at: string | null
+}
+
+export interface CreateTagGroupRequest {
+  name: string
+  order?: number
+  tags: string[]
+}
+
+export interface RenameRequest {
+  name?: string
+  order?: number
+}

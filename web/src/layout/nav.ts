@@ -15,12 +15,11 @@ import {
   Tickets,
   User,
   UserFilled,
+  Warning,
 } from '@element-plus/icons-vue'
 
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
-  'customers',
-  'tags',
   'codes',
   'groups',
   'broadcasts',
@@ -42,8 +41,9 @@ export interface NavItem {
 
 export const mainNav: NavItem[] = [
   { name: 'dashboard', path: '/', icon: DataBoard },
-  { name: 'customers', path: '/customers', icon: User },
-  { name: 'tags', path: '/tags', icon: PriceTag },
+  { name: 'customers', path: '/customers', icon: User, permission: 'customers:read' },
+  { name: 'tags', path: '/tags', icon: PriceTag, permission: 'customers:read' },
+  { name: 'churn', path: '/churn-alerts', icon: Warning, permission: 'customers:read' },
   { name: 'codes', path: '/codes', icon: Grid },
   { name: 'groups', path: '/groups', icon: ChatDotRound },
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion },

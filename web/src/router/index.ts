@@ -12,6 +12,8 @@ declare module 'vue-router' {
     titleKey?: string
     /** For the shared "coming soon" page: which domain it stands in for. */
     domain?: string
+    /** The permission the page needs; without it the "no access" page is shown. */
+    permission?: string
   }
 }
 
@@ -40,6 +42,30 @@ const routes: RouteRecordRaw[] = [
         name: 'dashboard',
         component: () => import('@/pages/DashboardPage.vue'),
         meta: { titleKey: 'nav.dashboard' },
+      },
+      {
+        path: 'customers',
+        name: 'customers',
+        component: () => import('@/pages/CustomersPage.vue'),
+        meta: { titleKey: 'nav.customers', permission: 'customers:read' },
+      },
+      {
+        path: 'customers/:id(\\d+)',
+        name: 'customer',
+        component: () => import('@/pages/CustomerDetailPage.vue'),
+        meta: { titleKey: 'customer.title', permission: 'customers:read' },
+      },
+      {
+        path: 'tags',
+        name: 'tags',
+        component: () => import('@/pages/TagsPage.vue'),
+        meta: { titleKey: 'nav.tags', permission: 'customers:read' },
+      },
+      {
+        path: 'churn-alerts',
+        name: 'churn',
+        component: () => import('@/pages/ChurnAlertsPage.vue'),
+        meta: { titleKey: 'nav.churn', permission: 'customers:read' },
       },
       ...upcoming,
       { path: 'settings', redirect: { name: 'users' } },
@@ -74,6 +100,12 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.audit' },
       },
       {
+        path: 'forbidden',
+        name: 'forbidden',
+        component: () => import('@/pages/ForbiddenPage.vue'),
+        meta: { titleKey: 'forbidden.title' },
+      },
+      {
         path: ':pathMatch(.*)*',
         name: 'not-found',
         component: () => import('@/pages/NotFoundPage.vue'),
@@ -96,6 +128,9 @@ router.beforeEach(async (to) => {
   }
   if (!loggedIn) {
     return { name: 'login', query: { redirect: to.fullPath } }
+  }
+  if (to.meta.permission && !auth.can(to.meta.permission)) {
+    return { name: 'forbidden', query: { from: to.fullPath } }
   }
   return true
 })

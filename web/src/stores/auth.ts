@@ -51,11 +51,19 @@ export const useAuthStore = defineStore('auth', () => {
 
   /** Change the language; remembered on the account when logged in, in the browser otherwise. */
   async function changeLocale(locale: Locale): Promise<void> {
-    applyLocale(locale)
-    if (!me.value) return
-    const updated = await api.updateMe({ locale })
-    me.value = { ...updated, csrf_token: updated.csrf_token || me.value.csrf_token }
-    if (updated.csrf_token) api.setCsrfToken(updated.csrf_token)
+    if (!me.value) {
+      applyLocale(locale)
+      return
+    }
+    // Saved first, then shown: pages that reload on the switch get labels the server
+    // localises in the new language, not the old one.
+    try {
+      const updated = await api.updateMe({ locale })
+      me.value = { ...updated, csrf_token: updated.csrf_token || me.value.csrf_token }
+      if (updated.csrf_token) api.setCsrfToken(updated.csrf_token)
+    } finally {
+      applyLocale(locale)
+    }
   }
 
   function can(permission: string): boolean {
