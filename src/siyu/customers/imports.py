@@ -365,7 +365,14 @@ def _attach(
             by_tags[tuple(row.tag_ids)].append(customer.id)
     for tag_ids, customer_ids in by_tags.items():
         tag_customers(
-            session, tenant_id, customer_ids, add=tag_ids, actor=actor, source="import", now=now
+            session,
+            tenant_id,
+            customer_ids,
+            add=tag_ids,
+            actor=actor,
+            source="import",
+            now=now,
+            known_customers=True,
         )
     timeline.append_many(
         session,

@@ -5,6 +5,10 @@ moves the sync's cursor and checks the job's lease."""
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+from collections.abc import Iterator
+from typing import TypeVar, cast
 
 from huey import crontab
 from sqlalchemy import select
@@ -17,6 +21,7 @@ from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
 from siyu.tags import service as tags
 from siyu.wecom import service as wecom
+from siyu.wecom.client import WeComClient
 from siyu.wecom.errors import NotAFriend
 from siyu.wecom.models import WeComConnection
 
@@ -60,14 +65,8 @@ def sync_customers(database: Database, job_row: Job) -> None:
             assert stored is not None
             stored.userids = userids
         run.userids = userids
-    groups = batches(run.userids)
-    batch, cursor = run.batch, run.cursor
-    while batch < len(groups):
-        page = client.batch_get_by_user(groups[batch], cursor=cursor, limit=PAGE_SIZE)
-        views = service.views_from_batch(page.external_contact_list)
-        cursor = page.next_cursor
-        if not cursor:
-            batch += 1
+    pages = _pages(client, batches(run.userids), run.batch, run.cursor)
+    for views, batch, cursor in prefetched(pages):
         with database.transaction() as session:
             hold_lease(session, job_row)
             applied = service.apply_views(session, tenant_id, views, now=utcnow(), run_id=run_id)
@@ -87,6 +86,55 @@ def sync_customers(database: Database, job_row: Job) -> None:
         )
         stored.state, stored.finished_at = "done", utcnow()
     log.info("customer sync %s done for tenant %s", run_id, tenant_id)
+
+
+Page = tuple[list[service.ContactView], int, str]
+
+
+def _pages(client: WeComClient, groups: list[list[str]], batch: int, cursor: str) -> Iterator[Page]:
+    """WeCom's pages from (batch, cursor) on, each with the position to resume after it."""
+    while batch < len(groups):
+        page = client.batch_get_by_user(groups[batch], cursor=cursor, limit=PAGE_SIZE)
+        cursor = page.next_cursor
+        if not cursor:
+            batch += 1
+        yield service.views_from_batch(page.external_contact_list), batch, cursor
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items`` read ahead by a thread, so the next page comes over the network while this one
+    is written to the database. An error in the reader is raised here, in order."""
+    ahead: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                ahead.put(item)
+            ahead.put(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            ahead.put(exc)
+
+    reader = threading.Thread(target=read, name="wecom-prefetch", daemon=True)
+    reader.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(T, item)
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a blocked reader finish its put and see the stop
+            try:
+                ahead.get_nowait()
+            except queue.Empty:
+                reader.join(0.05)
 
 
 @io_job(REFRESH_JOB, max_attempts=8)

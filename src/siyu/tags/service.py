@@ -340,8 +340,11 @@ def tag_customers(
     actor: str,
     source: str = "manual",
     now: dt.datetime | None = None,
+    known_customers: bool = False,
 ) -> Tagging:
-    """Add and remove tags on customers: the profile at once, WeCom through the outbox."""
+    """Add and remove tags on customers: the profile at once, WeCom through the outbox.
+    ``known_customers`` skips checking that the ids are the tenant's (the caller just read
+    or made them)."""
     now = now or utcnow()
     add_ids, remove_ids = set(add), set(remove) - set(add)
     valid = set(
@@ -355,13 +358,13 @@ def tag_customers(
     )
     if (add_ids | remove_ids) - valid:
         raise NotFound("tag")
-    ids = list(
-        session.scalars(
-            select(Customer.id).where(
-                Customer.tenant_id == tenant_id, Customer.id.in_(list(set(customer_ids)))
+    ids = list(dict.fromkeys(customer_ids))
+    if not known_customers:
+        ids = list(
+            session.scalars(
+                select(Customer.id).where(Customer.tenant_id == tenant_id, Customer.id.in_(ids))
             )
         )
-    )
     result = Tagging(customers=len(ids))
     if not ids or not (add_ids or remove_ids):
         return result

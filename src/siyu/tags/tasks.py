@@ -328,7 +328,13 @@ def tag_by_filter(database: Database, job_row: Job) -> None:
                 run.state, run.finished_at = "done", utcnow()
                 return
             result = service.tag_customers(
-                session, run.tenant_id, ids, add=run.add, remove=run.remove, actor=run.actor
+                session,
+                run.tenant_id,
+                ids,
+                add=run.add,
+                remove=run.remove,
+                actor=run.actor,
+                known_customers=True,
             )
             run.done += len(ids)
             run.last_customer_id = ids[-1]
