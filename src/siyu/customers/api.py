@@ -238,7 +238,9 @@ def add_phone(
     if customer.status == "erased":
         raise CustomerErased
     try:
-        service.add_phone(session, principal.tenant_id, customer.id, body.phone, "manual")
+        service.add_phone(
+            session, principal.tenant_id, customer.id, body.phone, "manual", principal.label
+        )
     except phones.BadPhone:
         raise BadPhoneNumber(phone=body.phone) from None
     audit.record(

@@ -395,10 +395,23 @@ def _add_phones(
         insert_rows_ignoring(session, PHONES, ["tenant_id", "customer_id", "phone_hash"], rows)
 
 
-def add_phone(session: Session, tenant_id: int, customer_id: int, raw: str, source: str) -> None:
-    """Add a phone number (raises :class:`phones.BadPhone`); a number the customer has is kept."""
-    phones.normalise(raw)
+def add_phone(
+    session: Session, tenant_id: int, customer_id: int, raw: str, source: str, actor: str = ""
+) -> None:
+    """Add a phone number (raises :class:`phones.BadPhone`); a number the customer has is kept.
+    The timeline shows it masked."""
+    phone = phones.normalise(raw)
     _add_phones(session, tenant_id, [(customer_id, raw)], source=source)
+    timeline.append(
+        session,
+        tenant_id,
+        customer_id,
+        "phone_added",
+        at=utcnow(),
+        actor=actor,
+        detail={"phone": phones.masked(phone), "source": source},
+        key=f"phone_added:{customer_id}:{phones.lookup_hash(phone)}",
+    )
 
 
 def _recompute_tags(
