@@ -631,7 +631,9 @@ def create(
     suggest a column mapping."""
     with open_sheet(stored, filename) as reader:
         headers = list(reader.headers)
-        hint = reader.total_rows_hint()
+        hint = reader.total_rows_hint()  # counts the sheet's rows, the header row among them
+        if hint is not None:
+            hint = max(hint - reader.header_row, 0)
         sheet_format = str(reader.format)
     imp = CustomerImport(
         tenant_id=tenant_id,

@@ -108,7 +108,12 @@ def _import(session: DbSession, principal: Principal, import_id: int) -> Custome
 
 
 def _preview(session: DbSession, principal: Principal, imp: CustomerImport) -> ImportPreview:
-    shown = imports.preview(session, imp, principal.locale) if imp.mapping else []
+    # The preview reads the file: only while the mapping is being chosen, not on progress polls.
+    shown = (
+        imports.preview(session, imp, principal.locale)
+        if imp.mapping and imp.state == "uploaded"
+        else []
+    )
     return ImportPreview(
         **ImportOut.model_validate(imp).model_dump(),
         fields=[FieldOut(name=k, aliases=v) for k, v in imports.FIELDS.items()],

@@ -83,14 +83,15 @@ async function readError(response: Response): Promise<ApiErrorBody> {
 async function send(
   method: Method,
   path: string,
-  options: { query?: Query; body?: unknown },
+  options: { query?: Query; body?: unknown; form?: FormData },
   accept: string,
 ): Promise<Response> {
   const headers: Record<string, string> = {
     Accept: accept,
     'Accept-Language': config.locale(),
   }
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  // A form (multipart) sets its own Content-Type, boundary included.
+  if (options.body !== undefined && !options.form) headers['Content-Type'] = 'application/json'
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken
 
   let response: Response
@@ -99,7 +100,7 @@ async function send(
       method,
       headers,
       credentials: 'same-origin',
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.form ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
     })
   } catch {
     throw new ApiError(0, { code: 'network_error', message: config.networkErrorMessage() })
@@ -120,6 +121,15 @@ export async function request<T>(
 ): Promise<T> {
   const response = await send(method, path, options, 'application/json')
   if (response.status === 204) return undefined as T
+  const text = await response.text()
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** Send a file as `multipart/form-data` (field `field`); answers the JSON the server returns. */
+export async function uploadFile<T>(path: string, file: File | Blob, field = 'file'): Promise<T> {
+  const form = new FormData()
+  form.append(field, file, file instanceof File ? file.name : 'upload')
+  const response = await send('POST', path, { form }, 'application/json')
   const text = await response.text()
   return (text ? JSON.parse(text) : undefined) as T
 }

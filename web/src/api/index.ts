@@ -1,5 +1,26 @@
-import { request, requestFile } from './http'
+import { request, requestFile, uploadFile } from './http'
 import type {
+  CustomerExportQuery,
+  CustomerImport,
+  CustomerImportPreview,
+  ImportMappingRequest,
+  Region,
+  RegionInput,
+  RegionList,
+  Rotation,
+  RotationRequest,
+  StoreDetail,
+  StoreInput,
+  StoreQuery,
+  StoreRow,
+  TaggingRun,
+  TaggingRunRequest,
+  Transfer,
+  TransferDetail,
+  TransferItemQuery,
+  TransferQuery,
+  TransferRequest,
+  UnassignedPage,
   ApiToken,
   ChurnAlert,
   ChurnAlertQuery,
@@ -122,3 +143,62 @@ export const editTag = (id: number, body: RenameRequest) => request<TagLibrary>(
 export const deleteTag = (id: number) => request<TagLibrary>('DELETE', `${V1}/tags/${id}`)
 /** Pushes pending changes and pulls WeCom's corp tags in the background. */
 export const syncTags = () => request<TagLibrary>('POST', `${V1}/tags/sync`)
+/** Tags every customer a filter selects, in the background; follow it with `getTaggingRun`. */
+export const startTaggingRun = (body: TaggingRunRequest) =>
+  request<TaggingRun>('POST', `${V1}/tagging-runs`, { body })
+export const getTaggingRun = (id: number) => request<TaggingRun>('GET', `${V1}/tagging-runs/${id}`)
+
+// customer imports & export
+/** Uploads an .xlsx / .csv: answers its columns, a suggested mapping and a preview; nothing is imported yet. */
+export const uploadCustomerImport = (file: File) =>
+  uploadFile<CustomerImportPreview>(`${V1}/customer-imports`, file)
+export const listCustomerImports = (query: PageQuery = {}) =>
+  request<Page<CustomerImport>>('GET', `${V1}/customer-imports`, { query: { ...query } })
+export const getCustomerImport = (id: number) =>
+  request<CustomerImportPreview>('GET', `${V1}/customer-imports/${id}`)
+export const mapCustomerImport = (id: number, body: ImportMappingRequest) =>
+  request<CustomerImportPreview>('PUT', `${V1}/customer-imports/${id}/mapping`, { body })
+export const startCustomerImport = (id: number) =>
+  request<CustomerImportPreview>('POST', `${V1}/customer-imports/${id}/start`)
+export const downloadImportRejects = (id: number) =>
+  requestFile('GET', `${V1}/customer-imports/${id}/rejects.xlsx`)
+export const exportCustomers = (query: CustomerExportQuery = {}) =>
+  requestFile('GET', `${V1}/customers-export.xlsx`, { query: { ...query } })
+
+// regions & stores
+export const listRegions = () => request<RegionList>('GET', `${V1}/regions`)
+export const createRegion = (body: RegionInput) => request<Region>('POST', `${V1}/regions`, { body })
+export const editRegion = (id: number, body: RegionInput) =>
+  request<Region>('PATCH', `${V1}/regions/${id}`, { body })
+export const deleteRegion = (id: number) => request<void>('DELETE', `${V1}/regions/${id}`)
+export const listStores = (query: StoreQuery = {}) =>
+  request<Page<StoreRow>>('GET', `${V1}/stores`, { query: { ...query } })
+export const getStore = (id: number) => request<StoreDetail>('GET', `${V1}/stores/${id}`)
+export const createStore = (body: StoreInput) => request<StoreDetail>('POST', `${V1}/stores`, { body })
+export const editStore = (id: number, body: StoreInput) =>
+  request<StoreDetail>('PATCH', `${V1}/stores/${id}`, { body })
+export const deleteStore = (id: number) => request<void>('DELETE', `${V1}/stores/${id}`)
+/** The staff accounts working for the store, in full (accounts of another store move here). */
+export const setStoreStaff = (id: number, staffAccountIds: number[]) =>
+  request<StoreDetail>('PUT', `${V1}/stores/${id}/staff`, { body: { staff_account_ids: staffAccountIds } })
+/** The shop managers looking after the store, in full (members with the shop manager role). */
+export const setStoreManagers = (id: number, userIds: number[]) =>
+  request<StoreDetail>('PUT', `${V1}/stores/${id}/managers`, { body: { user_ids: userIds } })
+
+// rotation of who operates a staff account
+export const listStaffRotations = (staffId: number, query: PageQuery = {}) =>
+  request<Page<Rotation>>('GET', `${V1}/staff/${staffId}/rotations`, { query: { ...query } })
+export const rotateStaffAccount = (staffId: number, body: RotationRequest) =>
+  request<Rotation>('POST', `${V1}/staff/${staffId}/rotations`, { body })
+
+// transfers (在职继承 / 离职继承)
+export const listTransfers = (query: TransferQuery = {}) =>
+  request<Page<Transfer>>('GET', `${V1}/transfers`, { query: { ...query } })
+export const getTransfer = (id: number, query: TransferItemQuery = {}) =>
+  request<TransferDetail>('GET', `${V1}/transfers/${id}`, { query: { ...query } })
+export const createTransfer = (body: TransferRequest) =>
+  request<TransferDetail>('POST', `${V1}/transfers`, { body })
+/** Reads WeCom's results for the transfer now (answers its first page of customers). */
+export const refreshTransfer = (id: number) => request<TransferDetail>('POST', `${V1}/transfers/${id}/refresh`)
+export const listUnassignedCustomers = (cursor = '', pageSize = 100) =>
+  request<UnassignedPage>('GET', `${V1}/transfers/unassigned`, { query: { cursor, page_size: pageSize } })

@@ -291,7 +291,12 @@ export interface CustomerQuery extends PageQuery {
   /** YYYY-MM-DD, China time. */
   added_from?: string
   added_to?: string
+  /** Customers recorded as customers of this store. */
+  store_id?: number
 }
+
+/** The list's filters as the export and tagging runs take them (no paging). */
+export type CustomerExportQuery = Omit<CustomerQuery, 'page' | 'page_size' | 'store_id'>
 
 export type FollowStatus = 'friend' | 'deleted_by_staff' | 'deleted_by_customer' | 'removed' | 'transferred'
 
@@ -367,6 +372,7 @@ export type TimelineKind =
   | 'friend_deleted_by_customer'
   | 'friend_deleted_by_staff'
   | 'friend_removed'
+  | 'friend_transferred'
   | 'transferred'
   | 'tagged'
   | 'untagged'
@@ -465,4 +471,286 @@ export interface CreateTagGroupRequest {
 export interface RenameRequest {
   name?: string
   order?: number
+}
+
+// ---- bulk tagging of a whole filter ----------------------------------------------------------
+
+/** The customer list's filters, as a tagging run takes them (no store filter). */
+export interface TaggingRunFilter {
+  q?: string | null
+  tag_ids?: number[]
+  owner_userid?: string | null
+  status?: CustomerStatus | null
+  channel?: string | null
+  added_from?: string | null
+  added_to?: string | null
+}
+
+export interface TaggingRunRequest {
+  filter: TaggingRunFilter
+  add: number[]
+  remove: number[]
+}
+
+export type TaggingRunState = 'running' | 'done' | 'failed'
+
+export interface TaggingRun {
+  id: number
+  state: TaggingRunState
+  /** Customers the filter selected when the run started. */
+  total: number
+  done: number
+  tagged: number
+  untagged: number
+  writes: number
+  created_at: string
+  finished_at: string | null
+}
+
+// ---- customer imports -------------------------------------------------------------------------
+
+export type ImportState = 'uploaded' | 'running' | 'done' | 'failed'
+
+/** A field a column can feed, with the column names it is usually found under. */
+export interface ImportField {
+  name: string
+  aliases: string[]
+}
+
+export interface CustomerImport {
+  id: number
+  filename: string
+  format: string
+  size: number
+  /** The file's column names, in order. */
+  headers: string[]
+  /** `{column name: field}`; a field is one of `fields` or `custom:<name>`. Unmapped columns are skipped. */
+  mapping: Record<string, string>
+  tag_ids: number[]
+  state: ImportState
+  /** Roughly how many rows the file holds (null when unknown, e.g. a CSV). */
+  rows_hint: number | null
+  rows_read: number
+  created: number
+  updated: number
+  unchanged: number
+  rejected: number
+  error: string
+  created_at: string
+  finished_at: string | null
+}
+
+export interface ImportProblem {
+  /** The column at fault; empty when the row as a whole is (e.g. nothing identifies it). */
+  column: string
+  reason: string
+}
+
+export interface ImportPreviewRow {
+  /** The row's number in the sheet (the header is row 1). */
+  row: number
+  /** `{field: text}` for the mapped columns. */
+  values: Record<string, string>
+  problems: ImportProblem[]
+}
+
+export interface CustomerImportPreview extends CustomerImport {
+  fields: ImportField[]
+  preview: ImportPreviewRow[]
+}
+
+export interface ImportMappingRequest {
+  mapping: Record<string, string>
+  tag_ids: number[]
+}
+
+// ---- regions, stores, rotation ----------------------------------------------------------------
+
+export type StoreStatus = 'active' | 'closed'
+
+export interface Region {
+  id: number
+  name: string
+  order: number
+  store_count: number
+  created_at: string
+  updated_at: string
+}
+
+export interface RegionList {
+  items: Region[]
+}
+
+export interface RegionInput {
+  name?: string
+  order?: number
+}
+
+export interface StoreRow {
+  id: number
+  name: string
+  code: string | null
+  region_id: number | null
+  region_name: string | null
+  city: string
+  address: string
+  latitude: number | null
+  longitude: number | null
+  phone: string
+  status: StoreStatus
+  staff_count: number
+  created_at: string
+  updated_at: string
+}
+
+export interface StoreStaff {
+  id: number
+  userid: string
+  name: string
+  status: StaffStatus
+}
+
+export interface StoreManager {
+  id: number
+  username: string
+  display_name: string
+  is_active: boolean
+}
+
+export interface StoreDetail extends StoreRow {
+  staff: StoreStaff[]
+  managers: StoreManager[]
+}
+
+export interface StoreQuery extends PageQuery {
+  region_id?: number
+  city?: string
+  status?: StoreStatus
+  /** Name, code or address. */
+  q?: string
+}
+
+/** A store's fields; on edit a field left out stays, `null` clears the code, region or place. */
+export interface StoreInput {
+  name?: string
+  code?: string | null
+  region_id?: number | null
+  city?: string
+  address?: string
+  latitude?: number | null
+  longitude?: number | null
+  phone?: string
+  status?: StoreStatus
+}
+
+/** One period in which a person operated a staff account. */
+export interface Rotation {
+  id: number
+  staff_account_id: number
+  operator_name: string
+  /** The console member who is that person, when they have one. */
+  user_id: number | null
+  started_at: string
+  /** Null for the current period. */
+  ended_at: string | null
+}
+
+export interface RotationRequest {
+  operator_name: string
+  user_id?: number | null
+  /** ISO 8601 with a time zone; now when left out. */
+  started_at?: string
+}
+
+// ---- transfers (在职继承 / 离职继承) ------------------------------------------------------------
+
+export type TransferKind = 'active' | 'resigned'
+export type TransferState = 'sending' | 'waiting' | 'done'
+export type TransferItemStatus = 'queued' | 'sending' | 'waiting' | 'accepted' | 'refused' | 'failed'
+
+export const TRANSFER_ITEM_STATUSES: readonly TransferItemStatus[] = [
+  'queued',
+  'sending',
+  'waiting',
+  'accepted',
+  'refused',
+  'failed',
+]
+
+export type TransferCounts = Record<TransferItemStatus, number> & { total: number }
+
+export interface Transfer {
+  id: number
+  kind: TransferKind
+  handover_userid: string
+  handover_name: string | null
+  takeover_userid: string
+  takeover_name: string | null
+  message: string
+  state: TransferState
+  counts: TransferCounts
+  created_by: number | null
+  created_by_label: string
+  created_at: string
+  finished_at: string | null
+}
+
+export interface TransferItem {
+  id: number
+  customer_id: number
+  customer_name: string
+  external_userid: string
+  status: TransferItemStatus
+  /** A stable code, e.g. customer_refused, too_frequent. */
+  reason: string
+  /** What happened and what can be done, in the member's language. */
+  reason_text: string
+  errcode: number | null
+  requested_at: string | null
+  settled_at: string | null
+}
+
+export interface TransferDetail extends Transfer {
+  items: TransferItem[]
+  items_total: number
+  page: number
+  page_size: number
+}
+
+export interface TransferQuery extends PageQuery {
+  state?: TransferState
+  kind?: TransferKind
+  /** Handover or takeover account. */
+  userid?: string
+}
+
+export interface TransferItemQuery extends PageQuery {
+  status?: TransferItemStatus
+}
+
+export interface TransferRequest {
+  kind: TransferKind
+  handover_userid: string
+  takeover_userid: string
+  /** Default: every current customer of the handover account. */
+  customer_ids?: number[]
+  /** Active transfers only: what the customer reads (WeCom's default text if left out). */
+  message?: string
+}
+
+/** A customer of a departed staff member nobody has taken over yet (离职待分配). */
+export interface UnassignedCustomer {
+  handover_userid: string
+  handover_name: string | null
+  external_userid: string
+  /** Null when Siyu has not synced this customer. */
+  customer_id: number | null
+  customer_name: string | null
+  dimission_time: string | null
+}
+
+export interface UnassignedPage {
+  items: UnassignedCustomer[]
+  /** Pass back as `cursor` for the next page; empty at the end. */
+  next_cursor: string
 }

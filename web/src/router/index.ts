@@ -50,6 +50,12 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.customers', permission: 'customers:read' },
       },
       {
+        path: 'customers/import',
+        name: 'customer-import',
+        component: () => import('@/pages/CustomerImportPage.vue'),
+        meta: { titleKey: 'nav.customerImport', permission: 'customers:edit' },
+      },
+      {
         path: 'customers/:id(\\d+)',
         name: 'customer',
         component: () => import('@/pages/CustomerDetailPage.vue'),
@@ -66,6 +72,18 @@ const routes: RouteRecordRaw[] = [
         name: 'churn',
         component: () => import('@/pages/ChurnAlertsPage.vue'),
         meta: { titleKey: 'nav.churn', permission: 'customers:read' },
+      },
+      {
+        path: 'transfers',
+        name: 'transfers',
+        component: () => import('@/pages/TransfersPage.vue'),
+        meta: { titleKey: 'nav.transfers', permission: 'customers:read' },
+      },
+      {
+        path: 'stores',
+        name: 'stores',
+        component: () => import('@/pages/StoresPage.vue'),
+        meta: { titleKey: 'nav.stores', permission: 'stores:read' },
       },
       ...upcoming,
       { path: 'settings', redirect: { name: 'users' } },

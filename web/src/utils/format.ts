@@ -25,3 +25,16 @@ export function formatDateTime(value: string | null | undefined, fallback = '—
 export function formatNumber(value: number): string {
   return new Intl.NumberFormat(currentLocale.value).format(value)
 }
+
+/** A file size for people: 5.1 KB, 2.3 MB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit += 1
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1
+  return `${new Intl.NumberFormat(currentLocale.value, { maximumFractionDigits: digits }).format(value)} ${units[unit]}`
+}
