@@ -408,14 +408,15 @@ def _known(
     }
     by_hash: dict[str, int] = {}
     if hashes:
-        for phone_hash, customer_id in session.execute(
-            select(CustomerPhone.phone_hash, CustomerPhone.customer_id)
-            .where(
+        # No ORDER BY in SQL: with one, PostgreSQL walks the primary key over the whole table
+        # instead of probing the lookup index; the oldest match wins, sorted here.
+        found = session.execute(
+            select(CustomerPhone.id, CustomerPhone.phone_hash, CustomerPhone.customer_id).where(
                 CustomerPhone.tenant_id == tenant_id,
                 CustomerPhone.phone_hash.in_(list(hashes.values())),
             )
-            .order_by(CustomerPhone.id)
-        ).all():
+        ).all()
+        for _, phone_hash, customer_id in sorted(found):
             by_hash.setdefault(phone_hash, customer_id)
     by_id = {
         c.id: c

@@ -81,7 +81,9 @@ class Follow(IdMixin, TenantMixin, Base):
         Index("ix_follows_tenant_userid", "tenant_id", "userid", "status"),
     )
 
-    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
     userid: Mapped[str] = mapped_column(String(64))
     remark: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(String(300), default="")
@@ -107,7 +109,9 @@ class CustomerPhone(IdMixin, TenantMixin, Base):
         Index("ix_customer_phones_lookup", "tenant_id", "phone_hash"),
     )
 
-    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
     phone_hash: Mapped[str] = mapped_column(String(64))
     sealed: Mapped[str] = mapped_column(String(200))
     masked: Mapped[str] = mapped_column(String(20))
@@ -121,7 +125,7 @@ class TimelineEvent(IdMixin, TenantMixin, Base):
     __tablename__ = "timeline_events"
     __table_args__ = (
         UniqueConstraint("tenant_id", "key"),
-        Index("ix_timeline_customer_at", "tenant_id", "customer_id", "at"),
+        Index("ix_timeline_customer_at", "customer_id", "at"),
     )
 
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
@@ -141,7 +145,9 @@ class ChurnAlert(IdMixin, TenantMixin, Base):
         Index("ix_churn_alerts_open", "tenant_id", "handled_at", "at"),
     )
 
-    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
     userid: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))  # deleted_by_customer | deleted_by_staff
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

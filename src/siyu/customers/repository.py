@@ -145,11 +145,10 @@ def tags_of(session: Session, customer_ids: list[int]) -> dict[int, list[tuple[i
 def phones_of(session: Session, customer_ids: list[int]) -> dict[int, list[CustomerPhone]]:
     found: dict[int, list[CustomerPhone]] = defaultdict(list)
     if customer_ids:
-        for phone in session.scalars(
-            select(CustomerPhone)
-            .where(CustomerPhone.customer_id.in_(customer_ids))
-            .order_by(CustomerPhone.id)
-        ):
+        rows = session.scalars(
+            select(CustomerPhone).where(CustomerPhone.customer_id.in_(customer_ids))
+        ).all()
+        for phone in sorted(rows, key=lambda p: p.id):  # oldest first, sorted here (see imports)
             found[phone.customer_id].append(phone)
     return found
 
