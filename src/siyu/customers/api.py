@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Annotated, Literal
@@ -98,16 +99,7 @@ def _customer(session: DbSession, principal: Principal, customer_id: int) -> Cus
     return customer
 
 
-@router.get(
-    "/customers",
-    operation_id="listCustomers",
-    response_model=CustomerPage,
-    responses=responses(*AUTH),
-)
-def list_customers(
-    session: DbSession,
-    principal: Read,
-    paging: Paging,
+def customer_filter(
     q: Annotated[str | None, Query(max_length=64, description="Name, remark or phone")] = None,
     tag_id: Annotated[list[int] | None, Query(max_length=20)] = None,
     owner_userid: Annotated[str | None, Query(max_length=64)] = None,
@@ -116,8 +108,9 @@ def list_customers(
     added_from: dt.date | None = None,
     added_to: dt.date | None = None,
     store_id: Annotated[int | None, Query(ge=1)] = None,
-) -> CustomerPage:
-    f = repository.CustomerFilter(
+) -> repository.CustomerFilter:
+    """The customer list's filters from the query string (the list and its export share them)."""
+    return repository.CustomerFilter(
         q=q,
         tag_ids=tuple(tag_id or ()),
         owner_userid=owner_userid,
@@ -126,8 +119,29 @@ def list_customers(
         added_from=added_from,
         added_to=added_to,
         store_id=store_id,
-        visible=_visible(session, principal),
     )
+
+
+Filters = Annotated[repository.CustomerFilter, Depends(customer_filter)]
+
+
+def scoped(
+    session: DbSession, principal: Principal, f: repository.CustomerFilter
+) -> repository.CustomerFilter:
+    """``f`` limited to what the member may see."""
+    return dataclasses.replace(f, visible=_visible(session, principal))
+
+
+@router.get(
+    "/customers",
+    operation_id="listCustomers",
+    response_model=CustomerPage,
+    responses=responses(*AUTH),
+)
+def list_customers(
+    session: DbSession, principal: Read, paging: Paging, filters: Filters
+) -> CustomerPage:
+    f = scoped(session, principal, filters)
     rows, total = repository.page(
         session, principal.tenant_id, f, offset=paging.offset, limit=paging.page_size
     )

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
 from siyu.config import get_settings
 from siyu.customers import imports, phones, repository
+from siyu.customers.api import Filters, scoped
 from siyu.customers.errors import ImportStarted
 from siyu.customers.models import Customer, CustomerImport
 from siyu.errors import NotFound
@@ -301,28 +302,10 @@ EXPORT_BATCH = 1000
     response_class=FileResponse,
     responses=responses(*AUTH),
 )
-def export_customers(
-    session: DbSession,
-    principal: Export,
-    q: Annotated[str | None, Query(max_length=64)] = None,
-    tag_id: Annotated[list[int] | None, Query(max_length=20)] = None,
-    owner_userid: Annotated[str | None, Query(max_length=64)] = None,
-    status: Literal["active", "lost", "erased"] | None = None,
-    channel: Annotated[str | None, Query(max_length=64)] = None,
-    added_from: dt.date | None = None,
-    added_to: dt.date | None = None,
-) -> FileResponse:
+def export_customers(session: DbSession, principal: Export, filters: Filters) -> FileResponse:
     """The filtered customer list as .xlsx, written row batch by row batch (flat memory);
     phones are masked unless the role may see them."""
-    f = repository.CustomerFilter(
-        q=q,
-        tag_ids=tuple(tag_id or ()),
-        owner_userid=owner_userid,
-        status=status,
-        channel=channel,
-        added_from=added_from,
-        added_to=added_to,
-    )
+    f = scoped(session, principal, filters)
     full = principal.can(Permission.CUSTOMERS_PHONES)
     locale = principal.locale
     path = _temp_path(".xlsx")
