@@ -33,8 +33,12 @@ def _ids(fields: Fields) -> tuple[str, str, int]:
 def refresh_on_change(session: Session, tenant_id: int, fields: Fields) -> None:
     external_userid, userid, created = _ids(fields)
     if external_userid:
-        reason = f"{fields.get('ChangeType')}:{userid}:{created}"
-        service.request_refresh(session, tenant_id, external_userid, reason)
+        change = str(fields.get("ChangeType", ""))
+        reason = f"{change}:{userid}:{created}"
+        announce = None
+        if change in ("add_external_contact", "add_half_external_contact") and userid:
+            announce = {"userid": userid, "welcome_code": str(fields.get("WelcomeCode", ""))}
+        service.request_refresh(session, tenant_id, external_userid, reason, announce=announce)
 
 
 @handles(EVENT, "del_follow_user")

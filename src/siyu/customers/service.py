@@ -18,7 +18,7 @@ from sqlalchemy import Table, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from siyu import jobs
-from siyu.customers import phones, timeline
+from siyu.customers import hooks, phones, timeline
 from siyu.customers.errors import CustomerErased
 from siyu.customers.models import (
     ACTIVE,
@@ -156,6 +156,7 @@ class _Changes:
     entries: list[timeline.Entry] = field(default_factory=list)
     phones: list[tuple[int, str]] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
+    begun: list[tuple[int, FollowView]] = field(default_factory=list)
 
     def follow(self, customer_id: int, known: dict[str, _FollowState], fv: FollowView) -> None:
         self.result.follows_seen += 1
@@ -187,6 +188,7 @@ class _Changes:
                 None, fv.userid, FRIEND, added_at, None, list(fv.tag_ids)
             )
             self.entries.append(_added_entry(customer_id, fv, added_at))
+            self.begun.append((customer_id, fv))
             self.result.follows_new += 1
             self.touched.add(customer_id)
             return
@@ -197,6 +199,7 @@ class _Changes:
             change |= {"status": FRIEND, "deleted_at": None}
             state.status, state.deleted_at = FRIEND, None
             self.entries.append(_added_entry(customer_id, fv, added_at))
+            self.begun.append((customer_id, fv))
             self.touched.add(customer_id)
         if state.tag_ids != list(fv.tag_ids):
             state.tag_ids = list(fv.tag_ids)
@@ -223,9 +226,13 @@ def apply_views(
     *,
     now: dt.datetime,
     run_id: int | None = None,
+    announced: dict[tuple[str, str], str] | None = None,
 ) -> Applied:
     """Make customers and follows match what WeCom showed; append the timeline for friendships
-    that began or ended; recompute tags, owner and status of the customers touched."""
+    that began or ended; recompute tags, owner and status of the customers touched; tell the
+    listeners of :mod:`hooks` which friendships began. ``announced`` maps (external_userid,
+    userid) of an add callback to its welcome code: that friendship is told to the listeners
+    with the code even when Siyu already held it."""
     result = Applied()
     if not views:
         return result
@@ -253,7 +260,42 @@ def apply_views(
         _recompute_tags(session, tenant_id, follows, now, quiet=set(new_ids))
         _recompute_customers(session, tenant_id, follows, now)
     timeline.append_many(session, tenant_id, changes.entries)
+    hooks.notify(session, tenant_id, _friends_added(views, ids, changes.begun, announced or {}))
     return result
+
+
+def _friends_added(
+    views: Sequence[ContactView],
+    ids: dict[str, int],
+    begun: list[tuple[int, FollowView]],
+    announced: dict[tuple[str, str], str],
+) -> list[hooks.FriendAdded]:
+    external = {cid: ext for ext, cid in ids.items()}
+    added: dict[tuple[int, str], hooks.FriendAdded] = {}
+
+    def tell(customer_id: int, fv: FollowView, is_new: bool) -> None:
+        ext = external[customer_id]
+        added[(customer_id, fv.userid)] = hooks.FriendAdded(
+            customer_id=customer_id,
+            external_userid=ext,
+            userid=fv.userid,
+            state=fv.state,
+            add_way=fv.add_way,
+            added_at=from_timestamp(fv.createtime),
+            remark_mobiles=fv.remark_mobiles,
+            welcome_code=announced.get((ext, fv.userid), ""),
+            begun=is_new,
+        )
+
+    for customer_id, fv in begun:
+        tell(customer_id, fv, True)
+    for view in views:
+        known_id = ids.get(view.contact.external_userid)
+        for fv in view.follows:
+            key = (view.contact.external_userid, fv.userid)
+            if known_id is not None and key in announced and (known_id, fv.userid) not in added:
+                tell(known_id, fv, False)
+    return list(added.values())
 
 
 def _added_entry(customer_id: int, fv: FollowView, at: dt.datetime) -> timeline.Entry:
@@ -675,12 +717,24 @@ def start_sync(session: Session, tenant_id: int) -> CustomerSyncRun:
     return run
 
 
-def request_refresh(session: Session, tenant_id: int, external_userid: str, reason: str) -> None:
-    """Read one customer again from WeCom (after a callback that says it changed)."""
+def request_refresh(
+    session: Session,
+    tenant_id: int,
+    external_userid: str,
+    reason: str,
+    *,
+    announce: dict[str, str] | None = None,
+) -> None:
+    """Read one customer again from WeCom (after a callback that says it changed).
+    ``announce`` (``userid``, ``welcome_code``) is an add callback's friendship, told to the
+    :mod:`hooks` listeners with its welcome code once the customer is stored."""
+    payload: dict[str, object] = {"tenant_id": tenant_id, "external_userid": external_userid}
+    if announce:
+        payload["announce"] = announce
     jobs.submit(
         session,
         REFRESH_JOB,
-        {"tenant_id": tenant_id, "external_userid": external_userid},
+        payload,
         tenant_id=tenant_id,
         key=f"customer-refresh:{tenant_id}:{external_userid}:{reason}",
     )

@@ -155,9 +155,15 @@ def refresh_customer(database: Database, job_row: Job) -> None:
         follows += more.follow_user
         cursor = more.next_cursor
     view = service.view_from_detail(detail.external_contact, follows)
+    announce = job_row.payload.get("announce") or {}
+    announced = (
+        {(external_userid, announce["userid"]): announce.get("welcome_code", "")}
+        if announce.get("userid")
+        else None
+    )
     with database.transaction() as session:
         hold_lease(session, job_row)
-        service.apply_views(session, tenant_id, [view], now=utcnow())
+        service.apply_views(session, tenant_id, [view], now=utcnow(), announced=announced)
 
 
 @job("customers.sync_all", max_attempts=3)
