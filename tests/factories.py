@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from siyu.auth import service as auth
 from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
+from siyu.codes.models import Acquisition, ChannelCode, WelcomeSend
 from siyu.customers import service as customer_service
 from siyu.customers.models import ChurnAlert, Customer, CustomerImport, Follow
 from siyu.db import utcnow
@@ -185,3 +186,55 @@ def make_transfer(session: Session, tenant: Tenant, message: str = "转接测试
     )
     session.flush()
     return transfer
+
+
+def make_channel_code(session: Session, tenant: Tenant, name: str = "门店收银台") -> ChannelCode:
+    """A live channel code of the tenant that has brought in one customer and greeted them."""
+    customer = session.scalar(
+        select(Customer).where(Customer.tenant_id == tenant.id).order_by(Customer.id).limit(1)
+    ) or make_customer(session, tenant)
+    code = ChannelCode(
+        tenant_id=tenant.id,
+        name=name,
+        state=f"sy{tenant.id:010d}",
+        status="live",
+        config_id=f"cfg{tenant.id}",
+        qr_url=f"https://wework.qpic.cn/wwpic/{tenant.id}/0",
+        qr_content=f"https://work.weixin.qq.com/ca/{name}",
+        routing="round_robin",
+        members=[{"userid": "staff01", "weight": 1}],
+        roster=["staff01"],
+        welcome={"enabled": True, "text": name},
+        landing={"title": name},
+        pushed_version=1,
+    )
+    session.add(code)
+    session.flush()
+    added = utcnow()
+    session.add(
+        Acquisition(
+            tenant_id=tenant.id,
+            code_id=code.id,
+            customer_id=customer.id,
+            userid="staff01",
+            state=code.state,
+            added_at=added,
+            day=added.date(),
+        )
+    )
+    session.add(
+        WelcomeSend(
+            tenant_id=tenant.id,
+            code_id=code.id,
+            customer_id=customer.id,
+            userid="staff01",
+            external_userid=customer.external_userid or "",
+            welcome_key=f"code-{tenant.id}",
+            welcome_code=f"code-{tenant.id}",
+            status="sent",
+            added_at=added,
+            content={"text": {"content": name}},
+        )
+    )
+    session.flush()
+    return code

@@ -17,6 +17,8 @@ from siyu.api import errors
 from siyu.api.middleware import RequestLimits
 from siyu.audit.api import router as audit_router
 from siyu.auth.api import router as auth_router
+from siyu.codes.api import landing_router
+from siyu.codes.api import router as codes_router
 from siyu.config import Settings, get_settings
 from siyu.customers.api import router as customers_router
 from siyu.customers.imports_api import router as customer_imports_router
@@ -54,6 +56,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     customer_imports_router,
     tags_router,
     transfers_router,
+    codes_router,
 )
 
 
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.include_router(api_router())
     app.include_router(callback_router)
+    app.include_router(landing_router)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

@@ -2,6 +2,13 @@
 
 from siyu.audit.models import AuditEvent
 from siyu.auth.models import ApiToken, LoginFailure, LoginSession
+from siyu.codes.models import (
+    Acquisition,
+    ChannelCode,
+    DefaultWelcome,
+    LandingVisit,
+    WelcomeSend,
+)
 from siyu.customers.models import (
     ChurnAlert,
     Customer,
@@ -22,18 +29,22 @@ from siyu.users.models import User
 from siyu.wecom.models import WeComConnection, WeComEvent, WeComToken
 
 __all__ = [
+    "Acquisition",
     "ApiToken",
     "AuditEvent",
+    "ChannelCode",
     "ChurnAlert",
     "Customer",
     "CustomerImport",
     "CustomerPhone",
     "CustomerSyncRun",
     "CustomerTag",
+    "DefaultWelcome",
     "Department",
     "Follow",
     "ImportReject",
     "Job",
+    "LandingVisit",
     "LoginFailure",
     "LoginSession",
     "MemberStore",
@@ -54,4 +65,5 @@ __all__ = [
     "WeComConnection",
     "WeComEvent",
     "WeComToken",
+    "WelcomeSend",
 ]

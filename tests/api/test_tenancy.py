@@ -24,6 +24,7 @@ from siyu.stores.models import Region
 from siyu.tags.models import Tag, TaggingRun, TagGroup
 from siyu.tenants.models import Tenant
 from tests.factories import (
+    make_channel_code,
     make_customer,
     make_import,
     make_store,
@@ -59,6 +60,7 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "region_id": lambda session, tenant: _first(session, Region, tenant),
     "staff_account_id": lambda session, tenant: _first(session, StaffAccount, tenant),
     "transfer_id": lambda session, tenant: make_transfer(session, tenant, MARKER).id,
+    "code_id": lambda session, tenant: make_channel_code(session, tenant, MARKER).id,
 }
 
 
@@ -106,6 +108,10 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "setStoreStaff": {"staff_account_ids": []},
     "setStoreManagers": {"user_ids": []},
     "rotateStaffAccount": {"operator_name": "A 的操作人"},
+    "createChannelCode": {"name": "A 的活码", "members": [{"userid": "staff01"}]},
+    "updateChannelCode": {"name": "changed by A", "members": [{"userid": "staff01"}]},
+    "renderChannelCodeQrWithLogo": {},  # not a file: refused before anything is read
+    "setDefaultWelcome": {"welcome": {"enabled": True, "text": "changed by A"}},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

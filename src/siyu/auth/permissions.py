@@ -48,6 +48,9 @@ class Permission(StrEnum):
     # Move customers from one staff account to another (在职继承 / 离职继承).
     CUSTOMERS_TRANSFER = "customers:transfer"
     TAGS_MANAGE = "tags:manage"
+    # Channel codes (渠道活码), welcome messages and channel results.
+    CODES_READ = "codes:read"
+    CODES_MANAGE = "codes:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -68,6 +71,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_EXPORT,
             Permission.CUSTOMERS_TRANSFER,
             Permission.TAGS_MANAGE,
+            Permission.CODES_READ,
+            Permission.CODES_MANAGE,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -80,6 +85,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STORES_READ,
             Permission.CUSTOMERS_READ,
             Permission.CUSTOMERS_EDIT,
+            Permission.CODES_READ,
         }
     ),
     Role.STAFF: frozenset({Permission.DASHBOARD_READ}),
@@ -99,6 +105,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.CUSTOMERS_EDIT: {
         "zh-CN": "修改客户资料与标签",
         "en": "Edit customers and their tags",
+    },
+    Permission.CODES_READ: {
+        "zh-CN": "读取渠道活码与渠道效果",
+        "en": "Read channel codes and their results",
     },
 }
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from siyu import jobs
+
 
 @dataclass(frozen=True)
 class FriendAdded:
@@ -25,14 +27,16 @@ class FriendAdded:
     add_way: int
     added_at: dt.datetime
     remark_mobiles: tuple[str, ...] = ()
-    # From the ``add_external_contact`` callback: the one-use key to greet them, valid 20 s.
-    welcome_code: str = ""
+    # From the ``add_external_contact`` callback: the one-use key to greet them, valid 20 s;
+    # "" when the callback carried none, None when no callback announced this friendship.
+    welcome_code: str | None = None
     # Siyu had not known this friendship (False: a callback announced one already stored).
     begun: bool = True
 
 
 Listener = Callable[[Session, int, list[FriendAdded]], None]
 _listeners: list[Listener] = []
+_loaded = False
 
 
 def on_friends_added(listener: Listener) -> Listener:
@@ -43,6 +47,13 @@ def on_friends_added(listener: Listener) -> Listener:
 
 
 def notify(session: Session, tenant_id: int, added: list[FriendAdded]) -> None:
-    if added:
-        for listener in list(_listeners):
-            listener(session, tenant_id, added)
+    global _loaded  # noqa: PLW0603 - loaded once per process
+    if not added:
+        return
+    if not _loaded:
+        # Listeners register when their domain's modules load; every domain's job modules
+        # are loaded here, so whichever process stores a friendship, every listener hears it.
+        jobs.load_task_modules()
+        _loaded = True
+    for listener in list(_listeners):
+        listener(session, tenant_id, added)

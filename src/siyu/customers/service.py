@@ -283,7 +283,7 @@ def _friends_added(
             add_way=fv.add_way,
             added_at=from_timestamp(fv.createtime),
             remark_mobiles=fv.remark_mobiles,
-            welcome_code=announced.get((ext, fv.userid), ""),
+            welcome_code=announced.get((ext, fv.userid)),
             begun=is_new,
         )
 

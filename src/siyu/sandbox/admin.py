@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
@@ -17,10 +15,8 @@ from siyu.sandbox.runtime import Runtime
 from siyu.sandbox.simulate import corp_of
 from siyu.sandbox.state import (
     App,
-    ContactWay,
     Corp,
     Department,
-    JoinWay,
     Token,
     User,
 )
@@ -349,22 +345,3 @@ def move_clock(request: Request, body: ClockMove) -> Json:
     with runtime.database.transaction() as session:
         runtime.clock.advance(session, body.advance_seconds)
     return {"now": runtime.clock.ts(), "offset": runtime.clock.offset}
-
-
-@router.get("/qr/{config_id}", response_class=HTMLResponse)
-def qr_page(request: Request, config_id: str) -> str:
-    """What a contact way's or join way's QR code leads to (scan it with the simulator)."""
-    runtime = runtime_of(request)
-    with runtime.database.transaction() as session:
-        way = session.scalar(select(ContactWay).where(ContactWay.config_id == config_id))
-        join = session.scalar(select(JoinWay).where(JoinWay.config_id == config_id))
-        data = way.data if way else join.data if join else None
-    if data is None:
-        raise WeComError(41044, "invalid config_id")
-    title = "联系我" if way else "加入群聊"
-    return (
-        f"<!doctype html><meta charset=utf-8><title>{title} {html.escape(config_id)}</title>"
-        f"<h1>{title}</h1><p>config_id: <code>{html.escape(config_id)}</code></p>"
-        f"<p>state: <code>{html.escape(str(data.get('state', '')))}</code></p>"
-        f"<p>siyu sandbox scan --config-id {html.escape(config_id)} --customer-name 张三</p>"
-    )

@@ -263,12 +263,14 @@ def create_sandbox_app(
         admin,
         admin_tags,
         inspection,
+        qr_images,
         simulate,
         simulate_groups,
         simulate_staff,
     )
 
-    for module in (admin, admin_tags, inspection, simulate, simulate_staff, simulate_groups):
+    modules = (admin, admin_tags, inspection, qr_images, simulate, simulate_staff, simulate_groups)
+    for module in modules:
         app.include_router(module.router)
     return app
 

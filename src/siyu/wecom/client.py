@@ -267,6 +267,71 @@ class WeComClient:
         }
         self.post("/cgi-bin/externalcontact/mark_tag", schemas.Reply, body, idempotent=True)
 
+    def remark(
+        self, userid: str, external_userid: str, *, remark: str = "", description: str = ""
+    ) -> None:
+        """Set a member's remark (≤20 chars) and description (≤150) for a customer."""
+        body: dict[str, Any] = {"userid": userid, "external_userid": external_userid}
+        if remark:
+            body["remark"] = remark[:20]
+        if description:
+            body["description"] = description[:150]
+        self.post("/cgi-bin/externalcontact/remark", schemas.Reply, body, idempotent=True)
+
+    # --- contact ways (联系我) and welcome messages ----------------------------------------
+
+    def add_contact_way(self, body: dict[str, Any]) -> schemas.ContactWayAdded:
+        """Make a contact way. Not idempotent: the caller marks its ``state`` first and, after
+        an answer it never saw, finds the way by that state (:meth:`find_contact_way`)."""
+        path = "/cgi-bin/externalcontact/add_contact_way"
+        return self.post(path, schemas.ContactWayAdded, body)
+
+    def get_contact_way(self, config_id: str) -> schemas.ContactWay:
+        path = "/cgi-bin/externalcontact/get_contact_way"
+        body = {"config_id": config_id}
+        return self.post(path, schemas.ContactWayGot, body, idempotent=True).contact_way
+
+    def update_contact_way(self, body: dict[str, Any]) -> None:
+        """Overwrite a way's settings; ``user`` replaces its member list (no new QR)."""
+        path = "/cgi-bin/externalcontact/update_contact_way"
+        self.post(path, schemas.Reply, body, idempotent=True)
+
+    def del_contact_way(self, config_id: str) -> None:
+        path = "/cgi-bin/externalcontact/del_contact_way"
+        self.post(path, schemas.Reply, {"config_id": config_id}, idempotent=True)
+
+    def find_contact_way(self, state: str, since: int, until: int) -> schemas.ContactWay | None:
+        """The way made (through the API, from ``since``) with this state, if any: how an add
+        whose answer was lost is recognised instead of made twice. WeCom lists ≤90 days."""
+        cursor = ""
+        path = "/cgi-bin/externalcontact/list_contact_way"
+        while True:
+            body = {"start_time": since, "end_time": until, "cursor": cursor, "limit": 1000}
+            page = self.post(path, schemas.ContactWayList, body, idempotent=True)
+            for item in page.contact_way:
+                way = self.get_contact_way(item.config_id)
+                if way.state == state:
+                    return way
+            if not page.next_cursor:
+                return None
+            cursor = page.next_cursor
+
+    def fetch_image(self, url: str, max_bytes: int = 4 * 1024 * 1024) -> bytes:
+        """An image WeCom links to (a contact way's ``qr_code``), no token needed."""
+        try:
+            response = self.http.get(url, follow_redirects=True)
+        except httpx.TransportError as exc:
+            raise WeComUnavailable(endpoint=url, reason=type(exc).__name__) from exc
+        if response.status_code != 200 or len(response.content) > max_bytes:
+            raise WeComUnavailable(endpoint=url, reason=f"HTTP {response.status_code}")
+        return response.content
+
+    def send_welcome_msg(self, welcome_code: str, content: dict[str, Any]) -> None:
+        """Greet a new friend: ``content`` holds ``text{content}`` and/or ``attachments``. The
+        welcome code is good once, for 20 seconds; WeCom refuses it a second time (41051)."""
+        path = "/cgi-bin/externalcontact/send_welcome_msg"
+        self.post(path, schemas.Reply, {"welcome_code": welcome_code, **content})
+
     # --- succession (在职继承 / 离职继承) ------------------------------------------------
 
     def transfer_customer(

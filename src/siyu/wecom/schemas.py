@@ -178,3 +178,36 @@ class UnassignedList(Reply):
     info: list[UnassignedCustomer] = []
     is_last: bool = True
     next_cursor: str = ""
+
+
+# --- contact ways (联系我) and welcome messages -----------------------------------------------
+
+
+class ContactWayAdded(Reply):
+    config_id: str = Field(min_length=1)
+    qr_code: str = ""
+
+
+class ContactWay(WeComModel):
+    config_id: str
+    type: int = 2
+    scene: int = 2
+    remark: str = ""
+    skip_verify: bool = True
+    state: str = ""
+    qr_code: str = ""
+    user: list[str] = []
+    party: list[int] = []
+
+
+class ContactWayGot(Reply):
+    contact_way: ContactWay
+
+
+class ContactWayId(WeComModel):
+    config_id: str
+
+
+class ContactWayList(Reply):
+    contact_way: list[ContactWayId] = []
+    next_cursor: str = ""
