@@ -15,6 +15,7 @@ from siyu.codes.models import Acquisition, ChannelCode, WelcomeSend
 from siyu.customers.models import Customer, TimelineEvent
 from siyu.db import Database
 from siyu.jobs import Job
+from siyu.sandbox.demo import DEMO_CORP
 from siyu.tags.models import CustomerTag, Tag
 from siyu.wecom.callbacks import load_target
 from tests.conftest import RunJobs, World
@@ -55,6 +56,21 @@ def scan(world: World, config_id: str, name: str, *, wait: bool = True) -> dict[
     )
 
 
+def contact_way(world: World, config_id: str) -> dict[str, Any]:
+    """The contact way as WeCom holds it (asked with a token of the demo corp)."""
+    token = world.sandbox.get(
+        "/cgi-bin/gettoken",
+        params={"corpid": DEMO_CORP.corp_id, "corpsecret": DEMO_CORP.contact_secret},
+    ).json()["access_token"]
+    answer = world.sandbox.post(
+        "/cgi-bin/externalcontact/get_contact_way",
+        params={"access_token": token},
+        json={"config_id": config_id},
+    ).json()
+    assert isinstance(answer, dict)
+    return answer
+
+
 def effects(world: World, kind: str) -> list[dict[str, Any]]:
     found = world.sandbox_admin("GET", f"/inspect/effects?kind={kind}")["effects"]
     assert isinstance(found, list)
@@ -66,12 +82,8 @@ def test_a_code_is_made_in_wecom_and_its_qr_decodes_to_the_contact_way_link(
 ) -> None:
     _ready(world, run_jobs)
     code = make_code(world, run_jobs)
-    way = world.sandbox.post(
-        "/cgi-bin/externalcontact/get_contact_way",
-        params={"access_token": "x"},
-        json={"config_id": code["config_id"]},
-    )
-    assert way.status_code == 200
+    way = contact_way(world, code["config_id"])["contact_way"]
+    assert (way["state"], way["user"], way["remark"]) == (code["state"], ["chenjie"], "门店收银台")
     png = world.siyu.get(f"{API}/channel-codes/{code['id']}/qr?format=png&size=print")
     assert png.headers["content-type"] == "image/png"
     link = qr.decode(png.content)
@@ -267,6 +279,7 @@ def test_rules_change_on_wecom_without_a_new_qr_and_caps_move_friends_to_the_bac
         ["zhangqiang"],
         True,
     )
+    assert contact_way(world, code["config_id"])["contact_way"]["user"] == ["zhangqiang"]
     assert scan(world, code["config_id"], "新规则")["userid"] == "zhangqiang"
 
 
