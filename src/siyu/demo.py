@@ -83,6 +83,14 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"stores-demo:{tenant.id}",
     )
+    # Channel codes on the channels its customers came by, and a default welcome.
+    jobs.submit(
+        session,
+        "codes.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"codes-demo:{tenant.id}",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

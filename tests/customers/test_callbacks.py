@@ -46,7 +46,7 @@ def test_a_new_friend_arrives_by_callback_with_profile_and_timeline(
     kinds = session.scalars(
         select(TimelineEvent.kind).where(TimelineEvent.customer_id == customer.id)
     ).all()
-    assert kinds == ["friend_added"]
+    assert kinds == ["friend_added", "welcomed"]  # the demo tenant greets new friends
 
 
 def test_an_edit_in_the_wecom_client_is_read_back_with_tags(

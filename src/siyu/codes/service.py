@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from siyu import jobs
@@ -129,11 +129,18 @@ def _apply(session: Session, code: ChannelCode, data: dict[str, Any]) -> None:
 
 
 def create_code(
-    session: Session, tenant_id: int, body: CodeIn, *, created_by: int | None
+    session: Session,
+    tenant_id: int,
+    body: CodeIn,
+    *,
+    created_by: int | None,
+    state: str | None = None,
 ) -> ChannelCode:
+    """A new code (its contact way is made by a job). ``state`` adopts a state friends already
+    carry — codes a brand ran before Siyu — and credits those friends to it."""
     code = ChannelCode(
         tenant_id=tenant_id,
-        state=new_state(),
+        state=state or new_state(),
         created_by=created_by,
         created_at=utcnow(),
         updated_at=utcnow(),
@@ -146,7 +153,23 @@ def create_code(
     session.flush()
     code.roster = wanted_roster(session, code, utcnow()).userids
     request_push(session, code)
+    if state:
+        credit_history(session, code)
     return code
+
+
+def credit_history(session: Session, code: ChannelCode) -> int:
+    """Credit to ``code`` the friendships that came by its state before it existed in Siyu."""
+    result = session.execute(
+        update(Acquisition)
+        .where(
+            Acquisition.tenant_id == code.tenant_id,
+            Acquisition.state == code.state,
+            Acquisition.code_id.is_(None),
+        )
+        .values(code_id=code.id)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def update_code(session: Session, code: ChannelCode, patch: CodePatch) -> ChannelCode:

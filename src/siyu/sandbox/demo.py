@@ -288,7 +288,8 @@ def seed_crowd(session: Session, now: int, size: int, corp: DemoCorp = DEMO_CORP
             )
         )
         state, _, staff = rng.choices(CROWD_STATES, weights)[0]
-        days = int(rng.triangular(0, 365, 20))
+        # Most came over the past year; one in eight in the past week (the codes' charts).
+        days = rng.randrange(8) if rng.random() < 0.125 else int(rng.triangular(0, 365, 20))
         owners = [rng.choice(staff)]
         if rng.random() < 0.08:  # some are friends of two staff
             owners.append(rng.choice([s.userid for s in corp.staff if s.userid != owners[0]]))
