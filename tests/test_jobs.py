@@ -260,3 +260,26 @@ def test_a_job_whose_worker_dies_every_time_is_given_up(database: Database, tena
     assert row.state == "dead"
     assert "worker stopped" in (row.last_error or "")
     assert effects(database) == 0
+
+
+@jobs.job("test.first_step")
+def _first_step(session: Session, job: Job) -> None:
+    """A pipeline's first step: its next step is chained, so it runs at once on this thread."""
+    jobs.submit(session, "test.effect", {"tenant_id": job.payload["tenant_id"]}, chain=True)
+
+
+def test_a_chained_job_runs_right_after_the_one_that_chained_it(database: Database) -> None:
+    with database.transaction() as session:
+        tenant = make_tenant(session)
+        first = jobs.submit(session, "test.first_step", {"tenant_id": tenant.id}, chain=True)
+    assert jobs.run_job(database, first)
+    assert effects(database) == 1  # the chained step ran in the same call
+    with database.factory() as session:
+        states = set(session.scalars(select(Job.state).where(Job.kind == "test.effect")))
+    assert states == {jobs.DONE}
+    # A worker woken for the chained job finds it done and does nothing twice.
+    with database.factory() as session:
+        chained = session.scalar(select(Job.id).where(Job.kind == "test.effect"))
+    assert chained is not None
+    assert not jobs.run_job(database, chained)
+    assert effects(database) == 1

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100
     sandbox_database_url: str = ""
+    # Callbacks the sandbox sends at once (WeCom delivers concurrently, not one by one).
+    sandbox_callback_senders: int = Field(4, ge=1, le=32)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -310,10 +310,15 @@ def content_for(
     if words:
         content["text"] = {"content": words}
     if chosen.get("attachments"):
-        content["attachments"] = [
-            {k: v for k, v in a.items() if v is not None} for a in chosen["attachments"]
-        ]
+        content["attachments"] = [_without_nulls(a) for a in chosen["attachments"]]
     return content
+
+
+def _without_nulls(value: Any) -> Any:
+    """WeCom wants absent fields left out, not sent as null."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def default_welcome(session: Session, tenant_id: int) -> dict[str, Any]:
@@ -481,4 +486,5 @@ def _write_welcomes(
             session,
             WELCOME_JOB,
             [(tenant_id, f"welcome:{i}", {"welcome_id": i}) for i in to_send],
+            chain=True,  # WeCom takes the welcome code for 20 seconds only
         )

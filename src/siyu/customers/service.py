@@ -735,6 +735,7 @@ def request_refresh(
         session,
         REFRESH_JOB,
         payload,
+        chain=bool(announce),  # a new friend waits for the welcome: read them at once
         tenant_id=tenant_id,
         key=f"customer-refresh:{tenant_id}:{external_userid}:{reason}",
     )

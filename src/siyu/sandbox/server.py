@@ -230,13 +230,16 @@ def create_sandbox_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sender = callbacks.Deliverer(runtime) if deliver_in_background else None
-        if sender is not None:
+        senders = [
+            callbacks.Deliverer(runtime)
+            for _ in range(settings.sandbox_callback_senders if deliver_in_background else 0)
+        ]
+        for sender in senders:
             sender.start()
         try:
             yield
         finally:
-            if sender is not None:
+            for sender in senders:
                 sender.stop()
             with database.transaction() as session:
                 runtime.flush_calls(session)
