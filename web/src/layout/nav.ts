@@ -49,6 +49,10 @@ export const mainNav: NavItem[] = [
   { name: 'churn', path: '/churn-alerts', icon: Warning, permission: 'customers:read' },
   { name: 'transfers', path: '/transfers', icon: Switch, permission: 'customers:read' },
   { name: 'stores', path: '/stores', icon: Shop, permission: 'stores:read' },
+]
+
+/** Domains still to come, listed after the acquisition group. */
+export const upcomingNav: NavItem[] = [
   { name: 'groups', path: '/groups', icon: ChatDotRound },
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
   { name: 'moments', path: '/moments', icon: Picture },
