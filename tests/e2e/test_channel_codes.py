@@ -14,12 +14,28 @@ from playwright.sync_api import Locator, Page, expect
 from siyu import qr
 from siyu.sandbox.demo import DEMO_CORP
 from tests.e2e.conftest import Live, screenshot
-from tests.e2e.test_customers import open_synced_customers
+from tests.e2e.test_console import sign_in
 
 LIVE_TIMEOUT = 30_000
 CODE_NAME = "徐汇店收银台"
 CUSTOMER = "扫码的林先生"
 TAG = "潜在"
+
+
+def _ready(page: Page, timeout: float = 30) -> None:
+    """Signed in, once the demo's first syncs from WeCom (started by the seed) have brought in
+    the staff and the tag library that the code form offers."""
+    sign_in(page)
+    expect(page.get_by_test_id("dashboard-card-members")).to_be_visible()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        staff = page.request.get("/api/v1/staff?page_size=200").json()["items"]
+        groups = page.request.get("/api/v1/tags").json()["groups"]
+        tags = {t["name"]: t for g in groups for t in g["tags"]}
+        if {"chenjie", "wangfang"} <= {s["userid"] for s in staff} and TAG in tags:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the demo's staff and tags were not synced after {timeout} s")
 
 
 def _tag_option(page: Page, name: str) -> Locator:
@@ -53,7 +69,7 @@ def _welcome_effects(live: Live) -> list[dict[str, Any]]:
 def test_a_code_made_in_the_console_greets_and_tags_the_customer_who_scans_it(
     page: Page, live: Live, tmp_path: Path
 ) -> None:
-    open_synced_customers(page)
+    _ready(page)
     page.get_by_test_id("nav-codes").click()
     expect(page).to_have_url(re.compile(r"/codes$"))
     expect(page.get_by_test_id("codes-page")).to_be_visible()
@@ -173,6 +189,25 @@ def test_a_code_made_in_the_console_greets_and_tags_the_customer_who_scans_it(
     expect(page.get_by_test_id("results-chart").locator("canvas")).to_have_count(1)
     screenshot(page, "channel-results")
 
+    # The welcomes page: every welcome with its code, and the default welcome for friends who
+    # came by no code, kept across a reload.
+    page.get_by_test_id("nav-welcomes").click()
+    expect(page).to_have_url(re.compile(r"/welcomes$"))
+    logged = page.get_by_test_id("welcomes-table").locator("tbody tr", has_text=CUSTOMER)
+    expect(logged).to_contain_text(CODE_NAME)
+    expect(logged).to_contain_text("已发送")
+    expect(page.get_by_test_id("default-welcome-card")).to_have_attribute("data-state", "ready")
+    editor = page.get_by_test_id("default-welcome")
+    if editor.get_by_test_id("default-welcome-text").is_hidden():
+        editor.get_by_test_id("default-welcome-enabled").click()
+    editor.get_by_test_id("default-welcome-text").fill("感谢添加，我是{员工姓名}")
+    expect(editor.get_by_test_id("default-welcome-preview")).to_contain_text("感谢添加，我是顾问")
+    page.get_by_test_id("default-welcome-save").click()
+    expect(page.locator(".el-message--success")).to_contain_text("默认欢迎语已保存")
+    page.reload()
+    expect(editor.get_by_test_id("default-welcome-text")).to_have_value("感谢添加，我是{员工姓名}")
+    screenshot(page, "welcomes")
+
     # The list: live, with its counts and a QR thumbnail.
     page.get_by_test_id("nav-codes").click()
     listed = page.get_by_test_id("codes-table").locator("tbody tr", has_text=CODE_NAME)
@@ -180,3 +215,68 @@ def test_a_code_made_in_the_console_greets_and_tags_the_customer_who_scans_it(
     expect(listed.get_by_test_id("code-qr-image")).to_be_visible()
     expect(listed).to_contain_text("陈杰")
     screenshot(page, "channel-codes")
+
+
+def test_a_code_wecom_refuses_shows_why_goes_live_once_saved_again_and_is_deleted(
+    page: Page, live: Live
+) -> None:
+    _ready(page)
+    faults = f"{live.sandbox_url}/sandbox/faults"
+    refused = {
+        "path": "externalcontact/add_contact_way",
+        "errcode": 84074,
+        "times": 1,
+        "errmsg": "no privilege to access/modify contact/party/agent",
+    }
+    assert httpx.put(faults, json={"errors": [refused]}, timeout=20).status_code == 200
+    try:
+        page.get_by_test_id("nav-codes").click()
+        page.get_by_test_id("codes-create").click()
+        form = page.get_by_test_id("code-form")
+        # Nothing is sent while the form misses what WeCom needs.
+        form.get_by_test_id("code-save").click()
+        expect(form.get_by_test_id("code-form-error")).to_contain_text("请填写活码名称")
+        expect(form.get_by_test_id("code-form-error")).to_contain_text("请至少添加一位接待员工")
+        form.get_by_test_id("code-name").fill("快递卡片")
+        form.get_by_test_id("code-routing-single").click()
+        form.get_by_test_id("code-member-picker").click()
+        page.get_by_test_id("code-member-option-wangfang").click()
+        form.get_by_test_id("code-save").click()
+
+        # WeCom refuses: the code says so, with WeCom's reason in words.
+        status = page.get_by_test_id("code-detail-status")
+        expect(status).to_have_attribute("data-status", "failed", timeout=LIVE_TIMEOUT)
+        expect(page.get_by_test_id("code-detail-error")).to_contain_text("84074")
+        expect(page.get_by_test_id("code-detail-download")).to_be_disabled()
+        match = re.search(r"/codes/(\d+)$", page.url)
+        assert match is not None
+        code_id = int(match.group(1))
+        page.get_by_test_id("nav-codes").click()
+        row = page.get_by_test_id("codes-table").locator("tbody tr", has_text="快递卡片")
+        expect(row.get_by_test_id(f"code-status-{code_id}")).to_have_text("生成失败")
+        expect(row).to_contain_text("没有调用")
+        screenshot(page, "channel-code-failed")
+    finally:
+        httpx.delete(faults, timeout=20)
+
+    # Saved again (WeCom now answers): the code goes live; the list follows it by itself.
+    row.get_by_test_id(f"code-edit-{code_id}").click()
+    form = page.get_by_test_id("code-form")
+    expect(form.get_by_test_id("code-name")).to_have_value("快递卡片")
+    expect(form.get_by_test_id("code-member-wangfang")).to_have_text("王芳")
+    form.get_by_test_id("code-name").fill("快递卡片（新）")
+    form.get_by_test_id("code-save").click()
+    expect(form).to_be_hidden()
+    row = page.get_by_test_id("codes-table").locator("tbody tr", has_text="快递卡片（新）")
+    expect(row.get_by_test_id(f"code-status-{code_id}")).to_have_attribute(
+        "data-status", "live", timeout=LIVE_TIMEOUT
+    )
+    expect(row.get_by_test_id("code-qr-image")).to_be_visible()
+
+    # Deleted after a confirmation: gone from the list.
+    row.get_by_test_id(f"code-delete-{code_id}").click()
+    confirm = page.locator(".el-message-box")
+    expect(confirm).to_contain_text("快递卡片（新）")
+    confirm.get_by_role("button", name="删除").click()
+    remaining = page.get_by_test_id("codes-table").locator("tbody tr", has_text="快递卡片")
+    expect(remaining).to_have_count(0)
