@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 from playwright.sync_api import Locator, Page, expect
 
 from siyu import qr
@@ -188,6 +189,16 @@ def test_a_code_made_in_the_console_greets_and_tags_the_customer_who_scans_it(
     expect(by_code.locator("[data-metric=greeted]")).to_have_text("1")
     expect(page.get_by_test_id("results-chart").locator("canvas")).to_have_count(1)
     screenshot(page, "channel-results")
+    with page.expect_download() as download_info:
+        page.get_by_test_id("results-export").click()
+    report = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(report)
+    assert report.suffix == ".xlsx"
+    sheet = openpyxl.load_workbook(report, read_only=True).active
+    assert sheet is not None
+    lines = list(sheet.iter_rows(values_only=True))
+    assert lines[0][:3] == ("分组", "名称", "新增好友")
+    assert ("按渠道", CODE_NAME, 1) in [line[:3] for line in lines]
 
     # The welcomes page: every welcome with its code, and the default welcome for friends who
     # came by no code, kept across a reload.
@@ -280,3 +291,18 @@ def test_a_code_wecom_refuses_shows_why_goes_live_once_saved_again_and_is_delete
     confirm.get_by_role("button", name="删除").click()
     remaining = page.get_by_test_id("codes-table").locator("tbody tr", has_text="快递卡片")
     expect(remaining).to_have_count(0)
+
+    # The same pages in English, then back to Chinese for whoever signs in next.
+    page.get_by_test_id("lang-switch").click()
+    expect(page.get_by_test_id("nav-acquisition")).to_contain_text("Acquisition")
+    expect(page.get_by_test_id("nav-codes")).to_contain_text("Channel codes")
+    expect(page.get_by_test_id("codes-create")).to_contain_text("New code")
+    page.get_by_test_id("codes-create").click()
+    form = page.get_by_test_id("code-form")
+    expect(form).to_contain_text("Working hours (China time)")
+    expect(form).to_contain_text("WeCom keeps at most 20 characters")
+    screenshot(page, "channel-code-form-en")
+    form.get_by_role("button", name="Cancel").click()
+    expect(form).to_be_hidden()
+    page.get_by_test_id("lang-switch").click()
+    expect(page.get_by_test_id("nav-codes")).to_contain_text("渠道活码")
