@@ -180,6 +180,13 @@ def test_a_code_made_in_the_console_greets_and_tags_the_customer_who_scans_it(
     expect(customer_row).to_have_count(1)
     expect(customer_row).to_contain_text(TAG)
     expect(customer_row).to_contain_text(code["state"])
+    # Their timeline: added through the code, tagged by it, and greeted.
+    customer_row.click()
+    expect(page.get_by_test_id("customer-name")).to_have_text(CUSTOMER)
+    timeline = page.get_by_test_id("customer-timeline")
+    expect(timeline.locator("[data-kind=tagged]")).to_contain_text(TAG)
+    greeted = timeline.locator("[data-kind=welcomed]")
+    expect(greeted).to_contain_text("向客户发送了员工 陈杰 的欢迎语")
 
     # Channel results count the new friend under the code and under 陈杰.
     page.get_by_test_id("nav-codeResults").click()

@@ -379,6 +379,7 @@ export type TimelineKind =
   | 'profile_edited'
   | 'imported'
   | 'erased'
+  | 'welcomed'
 
 export interface TimelineEvent {
   id: number

@@ -509,6 +509,7 @@ const en: typeof zhCN = {
       importedRow: 'The profile was created or updated by an import (row {row} of the file)',
       phone_added: 'Added the phone number {phone}',
       erased: "The customer's personal data was erased on request",
+      welcomed: 'Welcome message sent in {staff}’s name',
     },
     anonymous: {
       friend_added: 'Added a staff member as a friend',
@@ -517,9 +518,11 @@ const en: typeof zhCN = {
       friend_removed: 'A friendship no longer exists',
       transferred: 'The customer was transferred to another staff member',
       friend_transferred: 'A friendship ended with a transfer',
+      welcomed: 'Welcome message sent',
     },
     actorImport: 'import #{id}',
     redacted: 'The details were erased with the personal data',
+    welcomeUnconfirmed: 'WeCom did not confirm it; it was probably sent',
   },
   addWay: {
     w0: 'Unknown',

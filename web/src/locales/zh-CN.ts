@@ -502,6 +502,7 @@ export default {
       importedRow: '客户资料由导入创建或更新（文件第 {row} 行）',
       phone_added: '添加了手机号 {phone}',
       erased: '客户个人信息已按要求删除',
+      welcomed: '向客户发送了员工 {staff} 的欢迎语',
     },
     anonymous: {
       friend_added: '添加了员工为好友',
@@ -510,9 +511,11 @@ export default {
       friend_removed: '与员工的好友关系已不存在',
       transferred: '客户已转接给其他员工',
       friend_transferred: '客户已转接，与员工的好友关系结束',
+      welcomed: '向客户发送了欢迎语',
     },
     actorImport: '导入任务 #{id}',
     redacted: '详细内容已随个人信息删除',
+    welcomeUnconfirmed: '企业微信未确认送达，可能已发送',
   },
   addWay: {
     w0: '未知来源',
