@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import openpyxl
+from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from siyu import qr
@@ -134,7 +135,18 @@ def test_a_code_made_in_the_console_greets_and_tags_the_customer_who_scans_it(
     assert download.suggested_filename.endswith(".png"), download.suggested_filename
     png = tmp_path / "code.png"
     download.save_as(png)
-    assert qr.decode(png.read_bytes()) == f"{live.sandbox_url}/sandbox/ways/{code['config_id']}"
+    link = f"{live.sandbox_url}/sandbox/ways/{code['config_id']}"
+    assert qr.decode(png.read_bytes()) == link
+    # With the brand's logo in the middle it still scans.
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (96, 96), (7, 193, 96)).save(logo)
+    dialog.get_by_test_id("qr-logo").set_input_files(logo)
+    with page.expect_download() as download_info:
+        dialog.get_by_test_id("qr-download-submit").click()
+    with_logo = tmp_path / "code-logo.png"
+    download_info.value.save_as(with_logo)
+    assert with_logo.read_bytes() != png.read_bytes()
+    assert qr.decode(with_logo.read_bytes()) == link
     dialog.get_by_role("button", name=re.compile("关闭|Close")).click()
     expect(dialog).to_be_hidden()
 
