@@ -140,7 +140,22 @@ export async function requestFile(
   path: string,
   options: { query?: Query; body?: unknown } = {},
 ): Promise<{ blob: Blob; filename: string | null }> {
-  const response = await send(method, path, options, '*/*')
+  return readFile(await send(method, path, options, '*/*'))
+}
+
+/** Send a file as `multipart/form-data` and receive a file back (e.g. a QR code with a logo). */
+export async function uploadFileForFile(
+  path: string,
+  file: File | Blob,
+  field = 'file',
+  query?: Query,
+): Promise<{ blob: Blob; filename: string | null }> {
+  const form = new FormData()
+  form.append(field, file, file instanceof File ? file.name : 'upload')
+  return readFile(await send('POST', path, { form, query }, '*/*'))
+}
+
+async function readFile(response: Response): Promise<{ blob: Blob; filename: string | null }> {
   const disposition = response.headers.get('Content-Disposition') ?? ''
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)
   let filename: string | null = null

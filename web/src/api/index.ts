@@ -1,5 +1,16 @@
-import { request, requestFile, uploadFile } from './http'
+import { request, requestFile, uploadFile, uploadFileForFile } from './http'
 import type {
+  ChannelCode,
+  ChannelCodeQuery,
+  ChannelResults,
+  ChannelResultsQuery,
+  CodeInput,
+  DefaultWelcome,
+  PosterQuery,
+  QrFormat,
+  QrSize,
+  WelcomeLog,
+  WelcomeQuery,
   CustomerExportQuery,
   CustomerImport,
   CustomerImportPreview,
@@ -202,3 +213,30 @@ export const createTransfer = (body: TransferRequest) =>
 export const refreshTransfer = (id: number) => request<TransferDetail>('POST', `${V1}/transfers/${id}/refresh`)
 export const listUnassignedCustomers = (cursor = '', pageSize = 100) =>
   request<UnassignedPage>('GET', `${V1}/transfers/unassigned`, { query: { cursor, page_size: pageSize } })
+
+// channel codes (渠道活码), welcomes and channel results
+export const listChannelCodes = (query: ChannelCodeQuery = {}) =>
+  request<Page<ChannelCode>>('GET', `${V1}/channel-codes`, { query: { ...query } })
+export const listChannelCodeFolders = () => request<string[]>('GET', `${V1}/channel-code-folders`)
+export const getChannelCode = (id: number) => request<ChannelCode>('GET', `${V1}/channel-codes/${id}`)
+/** WeCom makes the contact way in the background: `status` turns `live` (or `failed`) after a job runs. */
+export const createChannelCode = (body: CodeInput) => request<ChannelCode>('POST', `${V1}/channel-codes`, { body })
+export const updateChannelCode = (id: number, body: Partial<CodeInput>) =>
+  request<ChannelCode>('PATCH', `${V1}/channel-codes/${id}`, { body })
+export const deleteChannelCode = (id: number) => request<void>('DELETE', `${V1}/channel-codes/${id}`)
+export const downloadChannelCodeQr = (id: number, format: QrFormat = 'png', size: QrSize = 'web') =>
+  requestFile('GET', `${V1}/channel-codes/${id}/qr`, { query: { format, size } })
+/** The QR with a logo in the middle (PNG or JPEG, ≤512 KB). */
+export const renderChannelCodeQrWithLogo = (id: number, logo: File, format: QrFormat = 'png', size: QrSize = 'print') =>
+  uploadFileForFile(`${V1}/channel-codes/${id}/qr`, logo, 'logo', { format, size })
+export const downloadChannelCodePoster = (id: number, query: PosterQuery = {}) =>
+  requestFile('GET', `${V1}/channel-codes/${id}/poster.svg`, { query: { ...query } })
+export const listWelcomes = (query: WelcomeQuery = {}) =>
+  request<Page<WelcomeLog>>('GET', `${V1}/welcomes`, { query: { ...query } })
+export const getDefaultWelcome = () => request<DefaultWelcome>('GET', `${V1}/default-welcome`)
+export const setDefaultWelcome = (body: DefaultWelcome) =>
+  request<DefaultWelcome>('PUT', `${V1}/default-welcome`, { body })
+export const getChannelResults = (query: ChannelResultsQuery = {}) =>
+  request<ChannelResults>('GET', `${V1}/channel-results`, { query: { ...query } })
+export const exportChannelResults = (query: ChannelResultsQuery = {}) =>
+  requestFile('GET', `${V1}/channel-results.xlsx`, { query: { ...query } })

@@ -379,6 +379,7 @@ export type TimelineKind =
   | 'profile_edited'
   | 'imported'
   | 'erased'
+  | 'welcomed'
 
 export interface TimelineEvent {
   id: number
@@ -753,4 +754,178 @@ export interface UnassignedPage {
   items: UnassignedCustomer[]
   /** Pass back as `cursor` for the next page; empty at the end. */
   next_cursor: string
+}
+
+// ---- channel codes (渠道活码), welcomes, channel results -------------------------------------
+
+export type CodeRouting = 'single' | 'round_robin' | 'weighted'
+export type CodeStatus = 'creating' | 'live' | 'failed' | 'deleted'
+export type WelcomeStatus = 'pending' | 'sending' | 'sent' | 'unconfirmed' | 'expired' | 'skipped' | 'failed'
+
+export const CODE_ROUTINGS: readonly CodeRouting[] = ['single', 'round_robin', 'weighted']
+export const WELCOME_STATUSES: readonly WelcomeStatus[] = [
+  'sent',
+  'unconfirmed',
+  'pending',
+  'sending',
+  'expired',
+  'skipped',
+  'failed',
+]
+
+/** A working shift: weekdays 1 (Monday) … 7 (Sunday), China time; an end before the start runs past midnight. */
+export interface Shift {
+  days: number[]
+  start: string
+  end: string
+}
+
+export interface MemberRule {
+  userid: string
+  weight: number
+  daily_cap: number | null
+  backup: boolean
+  /** Empty: always on duty. */
+  hours: Shift[]
+}
+
+export type AttachmentType = 'image' | 'link' | 'miniprogram' | 'video' | 'file'
+
+/** One WeCom message attachment, as `send_welcome_msg` takes it. */
+export interface Attachment {
+  msgtype: AttachmentType
+  image?: Record<string, string> | null
+  link?: Record<string, string> | null
+  miniprogram?: Record<string, string> | null
+  video?: Record<string, string> | null
+  file?: Record<string, string> | null
+}
+
+export interface WelcomeVariant {
+  start: string
+  end: string
+  text: string
+  attachments: Attachment[]
+}
+
+export interface Welcome {
+  enabled: boolean
+  text: string
+  attachments: Attachment[]
+  variants: WelcomeVariant[]
+}
+
+export interface Landing {
+  title: string
+  description: string
+}
+
+export interface CodeInput {
+  name: string
+  folder: string
+  routing: CodeRouting
+  members: MemberRule[]
+  fallback_userids: string[]
+  skip_verify: boolean
+  tag_ids: number[]
+  remark_template: string
+  description_template: string
+  welcome: Welcome
+  landing: Landing
+}
+
+export interface CodeCounts {
+  today: number
+  total: number
+  /** Friends brought in who are still friends. */
+  net: number
+  greeted: number
+}
+
+export interface ChannelCode extends CodeInput {
+  id: number
+  state: string
+  status: CodeStatus
+  sync_error: string | null
+  config_id: string | null
+  qr_url: string | null
+  landing_url: string
+  member_names: Record<string, string>
+  /** The members WeCom hands new friends to right now. */
+  roster: string[]
+  /** WeCom holds the latest rules. */
+  in_step: boolean
+  counts: CodeCounts
+  created_at: string
+  updated_at: string
+}
+
+export interface ChannelCodeQuery extends PageQuery {
+  search?: string
+  folder?: string
+}
+
+export type QrFormat = 'png' | 'svg'
+/** A named size (screen 258 px, web 430, print 1280, poster 2480) or pixels. */
+export type QrSize = 'screen' | 'web' | 'print' | 'poster' | `${number}`
+
+export interface PosterQuery {
+  title?: string
+  subtitle?: string
+  footer?: string
+}
+
+export interface WelcomeLog {
+  id: number
+  code_id: number | null
+  code_name: string | null
+  customer_id: number
+  customer_name: string
+  userid: string
+  staff_name: string | null
+  status: WelcomeStatus
+  /** A reason code (window_passed, code_used, no_welcome_code, rate_limited, not_connected) or WeCom's message. */
+  reason: string
+  errcode: number | null
+  added_at: string
+  sent_at: string | null
+  text: string
+}
+
+export interface WelcomeQuery extends PageQuery {
+  code_id?: number
+  status?: WelcomeStatus
+}
+
+export interface DefaultWelcome {
+  welcome: Welcome
+}
+
+export interface ResultRow {
+  /** A day (YYYY-MM-DD), a code id or a userid. */
+  key: string
+  label: string
+  added: number
+  lost_1d: number
+  lost_7d: number
+  lost_30d: number
+  lost: number
+  net: number
+  greeted: number
+}
+
+export interface ChannelResults {
+  date_from: string
+  date_to: string
+  totals: ResultRow
+  by_day: ResultRow[]
+  by_code: ResultRow[]
+  by_staff: ResultRow[]
+}
+
+export interface ChannelResultsQuery {
+  date_from?: string
+  date_to?: string
+  code_id?: number
+  userid?: string
 }

@@ -1,6 +1,7 @@
 import type { Component } from 'vue'
 import {
   ChatDotRound,
+  ChatLineSquare,
   Connection,
   DataAnalysis,
   DataBoard,
@@ -14,6 +15,7 @@ import {
   Shop,
   Switch,
   Grid,
+  TrendCharts,
   Tickets,
   User,
   UserFilled,
@@ -22,7 +24,6 @@ import {
 
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
-  'codes',
   'groups',
   'broadcasts',
   'moments',
@@ -48,13 +49,23 @@ export const mainNav: NavItem[] = [
   { name: 'churn', path: '/churn-alerts', icon: Warning, permission: 'customers:read' },
   { name: 'transfers', path: '/transfers', icon: Switch, permission: 'customers:read' },
   { name: 'stores', path: '/stores', icon: Shop, permission: 'stores:read' },
-  { name: 'codes', path: '/codes', icon: Grid },
+]
+
+/** Domains still to come, listed after the acquisition group. */
+export const upcomingNav: NavItem[] = [
   { name: 'groups', path: '/groups', icon: ChatDotRound },
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
   { name: 'moments', path: '/moments', icon: Picture },
   { name: 'journeys', path: '/journeys', icon: Guide },
   { name: 'orders', path: '/orders', icon: Tickets },
   { name: 'analytics', path: '/analytics', icon: DataAnalysis },
+]
+
+/** 获客 / Acquisition: channel codes, what they bring in, and the welcomes new friends get. */
+export const acquisitionNav: NavItem[] = [
+  { name: 'codes', path: '/codes', icon: Grid, permission: 'codes:read' },
+  { name: 'codeResults', path: '/code-results', icon: TrendCharts, permission: 'codes:read' },
+  { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
 ]
 
 export const settingsNav: NavItem[] = [

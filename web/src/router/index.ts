@@ -85,6 +85,30 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/StoresPage.vue'),
         meta: { titleKey: 'nav.stores', permission: 'stores:read' },
       },
+      {
+        path: 'codes',
+        name: 'codes',
+        component: () => import('@/pages/ChannelCodesPage.vue'),
+        meta: { titleKey: 'nav.codes', permission: 'codes:read' },
+      },
+      {
+        path: 'codes/:id(\\d+)',
+        name: 'code',
+        component: () => import('@/pages/ChannelCodeDetailPage.vue'),
+        meta: { titleKey: 'codes.detailTitle', permission: 'codes:read' },
+      },
+      {
+        path: 'code-results',
+        name: 'codeResults',
+        component: () => import('@/pages/ChannelResultsPage.vue'),
+        meta: { titleKey: 'nav.codeResults', permission: 'codes:read' },
+      },
+      {
+        path: 'welcomes',
+        name: 'welcomes',
+        component: () => import('@/pages/WelcomesPage.vue'),
+        meta: { titleKey: 'nav.welcomes', permission: 'codes:read' },
+      },
       ...upcoming,
       { path: 'settings', redirect: { name: 'users' } },
       {
