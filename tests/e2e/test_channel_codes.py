@@ -19,7 +19,7 @@ from tests.e2e.conftest import Live, screenshot
 from tests.e2e.test_console import sign_in
 
 LIVE_TIMEOUT = 30_000
-CODE_NAME = "徐汇店收银台"
+CODE_NAME = "徐汇店试吃台"
 CUSTOMER = "扫码的林先生"
 TAG = "潜在"
 
