@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.codes.models import LandingVisit
@@ -79,3 +79,40 @@ def test_the_landing_page_shows_the_code_and_records_the_visit_source(
     run_jobs()
     assert world.siyu.get(f"/l/{code['state']}").status_code == 404
     assert contact_way(world, code["config_id"])["errcode"] == 41044
+
+
+def test_a_nearest_store_code_sends_each_visitor_to_the_code_of_the_nearest_store(
+    world: World, session: Session, run_jobs: RunJobs
+) -> None:
+    _ready(world, run_jobs)
+    stores = {s["name"]: s for s in world.siyu.get(f"{API}/stores").json()["items"]}
+    xuhui, chaoyang = stores["上海徐汇店"], stores["北京朝阳店"]
+    shanghai = make_code(
+        world, run_jobs, name="徐汇店门口", members=[{"userid": "wangfang"}], store_id=xuhui["id"]
+    )
+    beijing = make_code(
+        world, run_jobs, name="朝阳店门口", members=[{"userid": "chenjie"}], store_id=chaoyang["id"]
+    )
+    ad = make_code(
+        world, run_jobs, name="全国广告", members=[{"userid": "liwen"}], nearest_store=True
+    )
+    assert (shanghai["store_name"], ad["nearest_store"]) == ("上海徐汇店", True)
+    asking = world.siyu.get(f"/l/{ad['state']}")
+    assert "navigator.geolocation" in asking.text  # the browser is asked where the visitor is
+    near_bund = world.siyu.get(f"/l/{ad['state']}?lat=31.2400&lng=121.4900&utm_source=ad")
+    assert f'data-store="{xuhui["id"]}"' in near_bund.text
+    near_sanlitun = world.siyu.get(f"/l/{ad['state']}?lat=39.9360&lng=116.4550")
+    assert f'data-store="{chaoyang["id"]}"' in near_sanlitun.text
+    refused = world.siyu.get(f"/l/{ad['state']}?located=0")
+    assert "data-store" not in refused.text
+    visits = dict(
+        session.execute(
+            select(LandingVisit.code_id, func.count()).group_by(LandingVisit.code_id)
+        ).all()
+    )
+    assert visits == {shanghai["id"]: 1, beijing["id"]: 1, ad["id"]: 1}
+    wrong = world.siyu.post(
+        f"{API}/channel-codes",
+        json={"name": "x", "members": [{"userid": "chenjie"}], "store_id": 999999},
+    )
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "code_unknown_store")

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from siyu import qr
@@ -22,7 +23,14 @@ from siyu.auth.api import AUTH
 from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
 from siyu.codes import repository, service
-from siyu.codes.errors import CodeDeleted, CodeNotLive, NotConnected, UnknownMembers, UnknownTags
+from siyu.codes.errors import (
+    CodeDeleted,
+    CodeNotLive,
+    NotConnected,
+    UnknownMembers,
+    UnknownStore,
+    UnknownTags,
+)
 from siyu.codes.models import DELETED, LIVE, ChannelCode, LandingVisit
 from siyu.codes.schemas import (
     CodeCounts,
@@ -46,6 +54,7 @@ from siyu.db import Database, utcnow
 from siyu.errors import NotFound, SiyuError
 from siyu.i18n import Locale
 from siyu.sheets import write_xlsx
+from siyu.stores.models import Store
 from siyu.wecom import service as wecom
 
 router = APIRouter(tags=["channel codes"])
@@ -85,6 +94,12 @@ def _outs(session: DbSession, tenant_id: int, codes: list[ChannelCode]) -> list[
         u for c in codes for u in c.fallback_userids
     }
     names = staff_names(session, tenant_id, userids)
+    store_ids = {c.store_id for c in codes if c.store_id is not None}
+    stores = (
+        dict(session.execute(select(Store.id, Store.name).where(Store.id.in_(store_ids))).all())
+        if store_ids
+        else {}
+    )
     return [
         CodeOut(
             id=c.id,
@@ -106,6 +121,9 @@ def _outs(session: DbSession, tenant_id: int, codes: list[ChannelCode]) -> list[
             description_template=c.description_template,
             welcome=Welcome.model_validate(c.welcome or {}),
             landing=Landing.model_validate(c.landing or {}),
+            store_id=c.store_id,
+            store_name=stores.get(c.store_id) if c.store_id is not None else None,
+            nearest_store=c.nearest_store,
             roster=list(c.roster),
             in_step=c.pushed_version >= c.version,
             counts=CodeCounts(**counts.get(c.id, {})),
@@ -158,7 +176,7 @@ def list_folders(session: DbSession, principal: Read) -> list[str]:
     "/channel-codes",
     operation_id="createChannelCode",
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*AUTH, UnknownMembers, UnknownTags, NotConnected),
+    responses=responses(*AUTH, UnknownMembers, UnknownTags, UnknownStore, NotConnected),
 )
 def create_code(session: DbSession, principal: Manage, body: CodeIn) -> CodeOut:
     """Make a code: WeCom makes its contact way in the background (``status`` turns ``live``
@@ -189,7 +207,7 @@ def get_code(session: DbSession, principal: Read, code_id: int) -> CodeOut:
 @router.patch(
     "/channel-codes/{code_id}",
     operation_id="updateChannelCode",
-    responses=responses(*AUTH, NotFound, UnknownMembers, UnknownTags, CodeDeleted),
+    responses=responses(*AUTH, NotFound, UnknownMembers, UnknownTags, UnknownStore, CodeDeleted),
 )
 def update_code(session: DbSession, principal: Manage, code_id: int, body: CodePatch) -> CodeOut:
     """Change the rules, tags or messages; WeCom gets the new member list without a new QR."""
@@ -596,9 +614,44 @@ box-shadow:0 2px 12px rgba(0,0,0,.08)}} .qr svg{{width:240px;height:240px;displa
 <p>{description}</p>
 <div class="qr" role="img" aria-label="QR">{qr}</div>
 <p class="hint">长按识别二维码添加 · Press and hold to scan</p>
+{extra}
 </body></html>"""
 
+# For a nearest-store code: ask the browser where the visitor is, then come back with it (or
+# with located=0 when they say no); without an answer the code's own QR stays.
+LOCATE_SCRIPT = """
+<p class="hint" id="locating">正在为您查找最近的门店… · Finding your nearest store…</p>
+<script>
+(function () {
+  var url = new URL(window.location.href);
+  function go(params) {
+    Object.keys(params).forEach(function (k) { url.searchParams.set(k, params[k]); });
+    window.location.replace(url.toString());
+  }
+  if (!navigator.geolocation) { go({located: "0"}); return; }
+  navigator.geolocation.getCurrentPosition(
+    function (p) { go({lat: p.coords.latitude.toFixed(5), lng: p.coords.longitude.toFixed(5)}); },
+    function () { go({located: "0"}); },
+    {timeout: 8000, maximumAge: 600000}
+  );
+})();
+</script>"""
+STORE_LINE = (
+    '<p class="hint" data-store="{store_id}">离您最近的门店 · Nearest store: '
+    "{name}（约 {km} 公里 / km）{address}</p>"
+)
+
 UTM = Annotated[str, Query(max_length=60)]
+Latitude = Annotated[float | None, Query(ge=-90, le=90)]
+Longitude = Annotated[float | None, Query(ge=-180, le=180)]
+
+
+def _not_found() -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><meta charset='utf-8'><title>404</title>"
+        "<p>二维码不存在或已失效 / This code does not exist or has expired.</p>",
+        status_code=404,
+    )
 
 
 @landing_router.get("/l/{state}", response_class=HTMLResponse, include_in_schema=False)
@@ -608,33 +661,49 @@ def landing_page(
     utm_source: UTM = "",
     utm_medium: UTM = "",
     utm_campaign: UTM = "",
+    lat: Latitude = None,
+    lng: Longitude = None,
+    located: Annotated[int | None, Query(ge=0, le=1)] = None,
 ) -> HTMLResponse:
     """A code's public page (for ads and Moments links): its QR, and the visit recorded with
-    where it came from."""
+    where it came from. A nearest-store code shows the code of the store nearest to the
+    visitor (the browser is asked for the location); the visit is counted on that code."""
     database: Database = request.app.state.database
     with database.transaction() as session:
         code = repository.by_state(session, state[:30])
         if code is None or not code.qr_content:
-            return HTMLResponse(
-                "<!doctype html><meta charset='utf-8'><title>404</title>"
-                "<p>二维码不存在或已失效 / This code does not exist or has expired.</p>",
-                status_code=404,
+            return _not_found()
+        shown, extra = code, ""
+        if code.nearest_store and lat is not None and lng is not None:
+            nearest = service.nearest_store_code(session, code, lat, lng)
+            if nearest is not None:
+                shown, store, km = nearest
+                extra = STORE_LINE.format(
+                    store_id=store.id,
+                    name=escape(store.name),
+                    km=f"{km:.1f}",
+                    address=escape(store.address),
+                )
+        if code.nearest_store and lat is None and located is None:
+            extra = LOCATE_SCRIPT  # counted when the browser comes back with the location
+        else:
+            session.add(
+                LandingVisit(
+                    tenant_id=shown.tenant_id,
+                    code_id=shown.id,
+                    at=utcnow(),
+                    utm_source=utm_source,
+                    utm_medium=utm_medium,
+                    utm_campaign=utm_campaign,
+                    referrer=request.headers.get("referer", "")[:300],
+                )
             )
-        session.add(
-            LandingVisit(
-                tenant_id=code.tenant_id,
-                code_id=code.id,
-                at=utcnow(),
-                utm_source=utm_source,
-                utm_medium=utm_medium,
-                utm_campaign=utm_campaign,
-                referrer=request.headers.get("referer", "")[:300],
-            )
-        )
-        svg = qr.render(code.qr_content, "svg", "web").content.decode()
+        svg = qr.render(shown.qr_content or code.qr_content, "svg", "web").content.decode()
         title = code.landing.get("title") or code.name
         description = code.landing.get("description", "")
     return HTMLResponse(
-        LANDING_PAGE.format(title=escape(title), description=escape(description), qr=svg),
+        LANDING_PAGE.format(
+            title=escape(title), description=escape(description), qr=svg, extra=extra
+        ),
         headers={"Cache-Control": "no-store"},
     )

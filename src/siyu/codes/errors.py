@@ -53,3 +53,12 @@ class NotConnected(SiyuError):
         "en": "Siyu is not connected to WeCom yet, so it cannot make channel codes. Connect it on "
         "the WeCom page first",
     }
+
+
+class UnknownStore(SiyuError):
+    code = "code_unknown_store"
+    status_code = 422
+    messages: ClassVar[dict[Locale, str]] = {
+        "zh-CN": "门店不存在或已关闭：{store_id}",
+        "en": "The store does not exist or is closed: {store_id}",
+    }

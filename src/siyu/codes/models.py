@@ -64,6 +64,12 @@ class ChannelCode(IdMixin, TenantMixin, Base):
     description_template: Mapped[str] = mapped_column(String(200), default="")
     # {enabled, text, attachments[], variants: [{start, end, text, attachments[]}]}
     welcome: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    # The store this code serves (its counter, its door); with ``nearest_store`` the code's
+    # landing page sends each visitor on to the code of the store nearest to them (LBS).
+    store_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("stores.id", ondelete="SET NULL")
+    )
+    nearest_store: Mapped[bool] = mapped_column(default=False)
     # {title, description}: the public landing page's words.
     landing: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
     roster: Mapped[list[str]] = mapped_column(JSONDoc, default=list)

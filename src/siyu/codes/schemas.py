@@ -139,6 +139,12 @@ class CodeIn(BaseModel):
     description_template: str = Field("", max_length=200)
     welcome: Welcome = Welcome()
     landing: Landing = Landing()
+    store_id: int | None = Field(None, description="The store this code serves")
+    nearest_store: bool = Field(
+        False,
+        description="The landing page sends each visitor on to the code of the store nearest "
+        "to them (stores with coordinates and a code of their own)",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> CodeIn:
@@ -166,6 +172,8 @@ class CodePatch(BaseModel):
     description_template: str | None = Field(None, max_length=200)
     welcome: Welcome | None = None
     landing: Landing | None = None
+    store_id: int | None = None
+    nearest_store: bool | None = None
 
 
 class CodeCounts(BaseModel):
@@ -195,6 +203,9 @@ class CodeOut(BaseModel):
     description_template: str
     welcome: Welcome
     landing: Landing
+    store_id: int | None
+    store_name: str | None
+    nearest_store: bool
     roster: list[str] = Field(description="The members WeCom hands new friends to right now")
     in_step: bool = Field(description="WeCom holds the latest rules")
     counts: CodeCounts

@@ -13,6 +13,7 @@ already there and adds nothing.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 import string
 from collections import defaultdict
@@ -24,10 +25,11 @@ from sqlalchemy.orm import Session
 
 from siyu import jobs
 from siyu.codes import routing
-from siyu.codes.errors import CodeDeleted, UnknownMembers, UnknownTags
+from siyu.codes.errors import CodeDeleted, UnknownMembers, UnknownStore, UnknownTags
 from siyu.codes.models import (
     DELETED,
     FAILED,
+    LIVE,
     PENDING,
     SKIPPED,
     WEIGHTED,
@@ -41,6 +43,7 @@ from siyu.customers.hooks import FriendAdded, on_friends_added
 from siyu.customers.models import Customer
 from siyu.db import insert_ignoring, utcnow
 from siyu.staff.models import StaffAccount
+from siyu.stores.models import OPEN, Store
 from siyu.tags import service as tags
 from siyu.tags.models import Tag
 
@@ -51,6 +54,7 @@ PUSH_JOB = "codes.push"
 WELCOME_JOB = "codes.welcome"
 REMARK_JOB = "codes.remark"
 STATE_PREFIX = "sy"
+EARTH_RADIUS_KM = 6371.0
 STATE_ALPHABET = string.ascii_lowercase + string.digits
 
 CUSTOMER_VARS = ("{客户昵称}", "{customer}")
@@ -120,6 +124,14 @@ def _apply(session: Session, code: ChannelCode, data: dict[str, Any]) -> None:
             setattr(code, name, data[name])
     if data.get("tag_ids") is not None:
         code.tag_ids = list(dict.fromkeys(data["tag_ids"]))
+    if "store_id" in data:
+        code.store_id = data["store_id"]
+        if code.store_id is not None:
+            store = session.get(Store, code.store_id)
+            if store is None or store.tenant_id != code.tenant_id or store.status != OPEN:
+                raise UnknownStore(store_id=code.store_id)
+    if data.get("nearest_store") is not None:
+        code.nearest_store = bool(data["nearest_store"])
     _check_members(
         session,
         code.tenant_id,
@@ -189,6 +201,8 @@ def update_code(session: Session, code: ChannelCode, patch: CodePatch) -> Channe
             "description_template": code.description_template,
             "welcome": code.welcome or {},
             "landing": code.landing or {},
+            "store_id": code.store_id,
+            "nearest_store": code.nearest_store,
         }
         | data
     )
@@ -488,3 +502,38 @@ def _write_welcomes(
             [(tenant_id, f"welcome:{i}", {"welcome_id": i}) for i in to_send],
             chain=True,  # WeCom takes the welcome code for 20 seconds only
         )
+
+
+# --- nearest store (LBS) ------------------------------------------------------------------
+
+
+def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine), in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def nearest_store_code(
+    session: Session, code: ChannelCode, lat: float, lng: float
+) -> tuple[ChannelCode, Store, float] | None:
+    """The live code of the open store nearest to (lat, lng), among the tenant's codes that
+    serve a store with coordinates; None when there is none."""
+    best: tuple[ChannelCode, Store, float] | None = None
+    for candidate, store in session.execute(
+        select(ChannelCode, Store)
+        .join(Store, Store.id == ChannelCode.store_id)
+        .where(
+            ChannelCode.tenant_id == code.tenant_id,
+            ChannelCode.status == LIVE,
+            ChannelCode.qr_content.is_not(None),
+            Store.status == OPEN,
+            Store.latitude.is_not(None),
+            Store.longitude.is_not(None),
+        )
+    ).all():
+        km = distance_km(lat, lng, float(store.latitude or 0), float(store.longitude or 0))
+        if best is None or km < best[2]:
+            best = (candidate, store, km)
+    return best
