@@ -17,7 +17,8 @@ def test_the_demo_codes_are_live_with_their_history_and_greet_newcomers(
     assert set(codes) == {"徐汇店收银台", "朝阳店门口海报", "快递包裹卡片", "朋友圈广告"}
     assert all(c["status"] == "live" and c["in_step"] for c in codes.values())
     xuhui = codes["徐汇店收银台"]
-    assert xuhui["state"] == "store_xuhui"
+    assert (xuhui["state"], xuhui["store_name"]) == ("store_xuhui", "上海徐汇店")
+    assert codes["朋友圈广告"]["nearest_store"] is True
     assert xuhui["counts"]["total"] >= 1  # the demo corp's customers who came by that counter
     assert xuhui["roster"] == ["wangfang"]  # weighted 3:1, nobody served yet today
     newcomer = scan(world, xuhui["config_id"], "新来的")

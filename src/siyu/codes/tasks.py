@@ -35,6 +35,7 @@ from siyu.customers.models import Customer, CustomerSyncRun
 from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
 from siyu.staff.models import StaffAccount
+from siyu.stores.models import Store
 from siyu.tags.models import Tag
 from siyu.wecom import service as wecom
 from siyu.wecom.client import WeComClient
@@ -282,6 +283,7 @@ DEMO_WELCOME = (
 DEMO_CODES: tuple[dict[str, Any], ...] = (
     {
         "state": "store_xuhui",
+        "store": "上海徐汇店",
         "body": {
             "name": "徐汇店收银台",
             "folder": "门店",
@@ -319,6 +321,7 @@ DEMO_CODES: tuple[dict[str, Any], ...] = (
     },
     {
         "state": "store_chaoyang",
+        "store": "北京朝阳店",
         "body": {
             "name": "朝阳店门口海报",
             "folder": "门店",
@@ -358,6 +361,7 @@ DEMO_CODES: tuple[dict[str, Any], ...] = (
             "routing": "single",
             "members": [{"userid": "liwen"}],
             "tag_names": ["朋友圈广告", "潜在"],
+            "nearest_store": True,
             "welcome": {
                 "enabled": True,
                 "text": "{客户昵称}您好！免费试吃装已为您预留，回复地址即可",
@@ -384,12 +388,19 @@ def demo_codes(session: Session, job_row: Job) -> None:
         raise NotYet("waiting for the customer sync")
     if session.scalar(select(ChannelCode.id).where(ChannelCode.tenant_id == tenant_id)):
         return
+    stores = dict(
+        session.execute(select(Store.name, Store.id).where(Store.tenant_id == tenant_id)).all()
+    )
+    if not stores:
+        raise NotYet("waiting for the demo's stores")
     tag_ids = dict(
         session.execute(select(Tag.name, Tag.id).where(Tag.tenant_id == tenant_id)).all()
     )
     for demo in DEMO_CODES:
         body = dict(demo["body"])
         body["tag_ids"] = [tag_ids[n] for n in body.pop("tag_names") if n in tag_ids]
+        if demo.get("store") in stores:
+            body["store_id"] = stores[demo["store"]]
         service.create_code(
             session, tenant_id, CodeIn.model_validate(body), created_by=None, state=demo["state"]
         )

@@ -832,6 +832,10 @@ export interface CodeInput {
   description_template: string
   welcome: Welcome
   landing: Landing
+  /** The store this code serves. */
+  store_id: number | null
+  /** The landing page sends each visitor on to the code of the store nearest to them. */
+  nearest_store: boolean
 }
 
 export interface CodeCounts {
@@ -850,6 +854,7 @@ export interface ChannelCode extends CodeInput {
   config_id: string | null
   qr_url: string | null
   landing_url: string
+  store_name: string | null
   member_names: Record<string, string>
   /** The members WeCom hands new friends to right now. */
   roster: string[]

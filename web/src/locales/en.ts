@@ -1027,6 +1027,10 @@ const en: typeof zhCN = {
       landingHint: 'A web page for ads and Moments that shows the QR code and records where visits came from (utm parameters).',
       landingTitle: 'Page title',
       landingDescription: 'Page text',
+      store: 'Store',
+      storePlaceholder: 'The store this code serves (optional)',
+      nearestStore: 'Send visitors to their nearest store',
+      nearestStoreHint: 'The landing page shows the code of the store nearest to the visitor (stores need coordinates and a code of their own that names them); if they share no location, this code.',
       problems: {
         name: 'Give the code a name',
         members: 'Add at least one member',

@@ -1015,6 +1015,10 @@ export default {
       landingHint: '用于广告和朋友圈的网页，展示二维码，并记录访问来源（utm 参数）。',
       landingTitle: '页面标题',
       landingDescription: '页面说明',
+      store: '所属门店',
+      storePlaceholder: '该活码服务的门店（可不选）',
+      nearestStore: '就近门店分流',
+      nearestStoreHint: '访客打开落地页时按其位置，展示离他最近的门店的活码（门店需填写坐标，并有一个选了该门店的活码）；拒绝定位时展示本活码。',
       problems: {
         name: '请填写活码名称',
         members: '请至少添加一位接待员工',

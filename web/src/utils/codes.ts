@@ -50,6 +50,8 @@ export function emptyCode(): CodeInput {
     description_template: '',
     welcome: emptyWelcome(),
     landing: { title: '', description: '' },
+    store_id: null,
+    nearest_store: false,
   }
 }
 
