@@ -43,6 +43,8 @@ from siyu.codes.schemas import (
     MemberRule,
     ResultRow,
     Results,
+    Visits,
+    VisitSource,
     Welcome,
     WelcomeOut,
     WelcomePage,
@@ -241,6 +243,31 @@ def delete_code(session: DbSession, principal: Manage, code_id: int) -> Response
         before={"name": code.name},
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/channel-codes/{code_id}/visits",
+    operation_id="getChannelCodeVisits",
+    responses=responses(*AUTH, NotFound),
+)
+def code_visits(
+    session: DbSession,
+    principal: Read,
+    code_id: int,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> Visits:
+    """Visits of the code's landing page over the last ``days``, by utm source, medium and
+    campaign (which ad, post or card brought people to the page)."""
+    code = _code(session, principal, code_id)
+    since = utcnow() - dt.timedelta(days=days)
+    rows = repository.visits(session, principal.tenant_id, code.id, since)
+    return Visits(
+        days=days,
+        total=sum(r[3] for r in rows),
+        sources=[
+            VisitSource(utm_source=a, utm_medium=b, utm_campaign=c, visits=n) for a, b, c, n in rows
+        ],
+    )
 
 
 # --- QR codes and posters -------------------------------------------------------------------

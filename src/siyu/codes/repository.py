@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from siyu.codes.models import DELETED, SENT, UNCONFIRMED, Acquisition, ChannelCode, WelcomeSend
+from siyu.codes.models import (
+    DELETED,
+    SENT,
+    UNCONFIRMED,
+    Acquisition,
+    ChannelCode,
+    LandingVisit,
+    WelcomeSend,
+)
 from siyu.customers.models import FRIEND, Customer, Follow
 
 GREETED = (SENT, UNCONFIRMED)
@@ -219,3 +227,25 @@ def welcomes_page(
         .limit(limit)
     ).all()
     return [(w, name, code_name) for w, name, code_name in rows], total
+
+
+def visits(
+    session: Session, tenant_id: int, code_id: int, since: dt.datetime
+) -> list[tuple[str, str, str, int]]:
+    """Landing-page visits of a code since a moment, by utm source, medium and campaign."""
+    rows = session.execute(
+        select(
+            LandingVisit.utm_source,
+            LandingVisit.utm_medium,
+            LandingVisit.utm_campaign,
+            func.count(),
+        )
+        .where(
+            LandingVisit.tenant_id == tenant_id,
+            LandingVisit.code_id == code_id,
+            LandingVisit.at >= since,
+        )
+        .group_by(LandingVisit.utm_source, LandingVisit.utm_medium, LandingVisit.utm_campaign)
+        .order_by(func.count().desc())
+    ).all()
+    return [(r[0], r[1], r[2], int(r[3])) for r in rows]

@@ -268,3 +268,16 @@ class Results(BaseModel):
     by_day: list[ResultRow]
     by_code: list[ResultRow]
     by_staff: list[ResultRow]
+
+
+class VisitSource(BaseModel):
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    visits: int
+
+
+class Visits(BaseModel):
+    days: int
+    total: int
+    sources: list[VisitSource]

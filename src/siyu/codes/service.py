@@ -532,6 +532,7 @@ def nearest_store_code(
             Store.latitude.is_not(None),
             Store.longitude.is_not(None),
         )
+        .order_by(ChannelCode.created_at.desc(), ChannelCode.id.desc())  # a store's newest code
     ).all():
         km = distance_km(lat, lng, float(store.latitude or 0), float(store.longitude or 0))
         if best is None or km < best[2]:
