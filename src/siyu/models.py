@@ -12,6 +12,14 @@ from siyu.customers.models import (
     ImportReject,
     TimelineEvent,
 )
+from siyu.groups.models import (
+    Group,
+    GroupCode,
+    GroupCodeGroup,
+    GroupMember,
+    GroupSyncRun,
+    GroupWelcome,
+)
 from siyu.jobs import Job
 from siyu.staff.models import Department, StaffAccount
 from siyu.stores.models import MemberStore, Region, StaffRotation, Store, StoreAssignment
@@ -32,6 +40,12 @@ __all__ = [
     "CustomerTag",
     "Department",
     "Follow",
+    "Group",
+    "GroupCode",
+    "GroupCodeGroup",
+    "GroupMember",
+    "GroupSyncRun",
+    "GroupWelcome",
     "ImportReject",
     "Job",
     "LoginFailure",
