@@ -48,6 +48,9 @@ class Permission(StrEnum):
     # Move customers from one staff account to another (在职继承 / 离职继承).
     CUSTOMERS_TRANSFER = "customers:transfer"
     TAGS_MANAGE = "tags:manage"
+    GROUPS_READ = "groups:read"
+    # Sync groups from WeCom; create, edit and delete group codes and group welcome templates.
+    GROUPS_MANAGE = "groups:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -68,6 +71,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_EXPORT,
             Permission.CUSTOMERS_TRANSFER,
             Permission.TAGS_MANAGE,
+            Permission.GROUPS_READ,
+            Permission.GROUPS_MANAGE,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -99,6 +104,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.CUSTOMERS_EDIT: {
         "zh-CN": "修改客户资料与标签",
         "en": "Edit customers and their tags",
+    },
+    Permission.GROUPS_READ: {
+        "zh-CN": "读取客户群、群成员与群活码",
+        "en": "Read customer groups, their members and group codes",
     },
 }
 
