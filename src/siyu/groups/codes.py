@@ -178,6 +178,7 @@ def apply_join_way(session: Session, code: GroupCode, way: schemas.JoinWay) -> N
     unread = [g for g in groups.values() if g.read_at is None]
     service.request_refresh(session, code.tenant_id, unread)
     _set_listing(session, code, [groups[c] for c in way.chat_id_list])
+    check_codes(session, code.tenant_id, [g.id for g in groups.values()])
 
 
 def _set_listing(session: Session, code: GroupCode, groups: Sequence[Group]) -> None:
