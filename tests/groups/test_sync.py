@@ -106,9 +106,11 @@ def test_the_console_api_starts_the_sync_and_shows_groups(
     world: World, database: Database, run_jobs: RunJobs
 ) -> None:
     siyu: TestClient = world.siyu
-    assert siyu.get("/api/v1/groups-sync").json()["state"] == "never"
+    waiting = siyu.get("/api/v1/groups-sync").json()
+    assert waiting["state"] == "running"  # the demo seed started one
     started = siyu.post("/api/v1/groups-sync")
     assert started.status_code == 202
+    assert started.json()["id"] == waiting["id"]  # the sync under way is reused
     run_jobs()
     state = siyu.get("/api/v1/groups-sync").json()
     assert state["state"] == "done"
@@ -123,3 +125,17 @@ def test_the_console_api_starts_the_sync_and_shows_groups(
     assert members["total"] == 5
     by_code = [m for m in members["items"] if m["state"] == DEMO_GROUP_STATE]
     assert by_code
+
+
+def test_the_demo_tenant_gets_a_group_code_with_joins(
+    world: World, database: Database, run_jobs: RunJobs
+) -> None:
+    run_jobs()
+    run_jobs(later=True)  # the demo's code waits for the group sync
+    codes = world.siyu.get("/api/v1/group-codes").json()["items"]
+    demo_code = next(c for c in codes if c["state"] == DEMO_GROUP_STATE)
+    assert demo_code["name"] == "徐汇店福利群码"
+    assert [g["chat_id"] for g in demo_code["groups"]] == [DEMO_GROUPS[0][0], DEMO_GROUPS[1][0]]
+    assert demo_code["joins_total"] > 0
+    assert demo_code["welcome_name"] == "徐汇店入群欢迎"
+    assert demo_code["qr_code"]

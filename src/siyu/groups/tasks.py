@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from siyu.db import Database, utcnow
 from siyu.groups import codes, service, wecom_ops
 from siyu.groups import events as _events  # noqa: F401 - registers the callback handlers
-from siyu.groups.models import Group, GroupSyncRun
+from siyu.groups.models import Group, GroupCode, GroupSyncRun
+from siyu.groups.schemas import GroupCodeIn, WelcomeAttachment, WelcomeIn
 from siyu.jobs import Job, every, hold_lease, io_job, job
 from siyu.wecom import schemas
 from siyu.wecom import service as wecom
@@ -197,6 +198,74 @@ def swap_full_code(database: Database, job_row: Job) -> None:
 @io_job(codes.READ_CODES_JOB, max_attempts=6)
 def read_codes(database: Database, job_row: Job) -> None:
     wecom_ops.read_auto_create_codes(database, job_row.payload["tenant_id"])
+
+
+DEMO_JOB = "groups.demo"
+
+
+class NotYet(Exception):
+    """The group sync the demo's group code waits for has not finished; the job retries."""
+
+
+@io_job(DEMO_JOB, max_attempts=12)
+def demo_group_code(database: Database, job_row: Job) -> None:
+    """The demo brand's group code over wangfang's two groups, with a welcome template, made
+    through WeCom (the sandbox) once the groups are synced. Its state is the one the sandbox's
+    demo members joined by, so its joins show at once."""
+    from siyu.auth.principal import system_principal
+    from siyu.sandbox.demo import DEMO_GROUP_STATE, DEMO_GROUPS
+
+    tenant_id = job_row.payload["tenant_id"]
+    actor = system_principal(tenant_id, label="演示数据 demo seed")
+    with database.factory() as session:
+        run = session.scalar(
+            select(GroupSyncRun.state)
+            .where(GroupSyncRun.tenant_id == tenant_id)
+            .order_by(GroupSyncRun.id.desc())
+            .limit(1)
+        )
+        if run != "done":
+            raise NotYet("waiting for the group sync")
+        if session.scalar(
+            select(GroupCode.id).where(
+                GroupCode.tenant_id == tenant_id, GroupCode.state == DEMO_GROUP_STATE
+            )
+        ):
+            return
+        chat_ids = [g[0] for g in DEMO_GROUPS if g[2] == "wangfang"]
+        group_ids = list(
+            session.scalars(
+                select(Group.id)
+                .where(Group.tenant_id == tenant_id, Group.chat_id.in_(chat_ids))
+                .order_by(Group.chat_id)
+            )
+        )
+    if len(group_ids) != len(chat_ids):
+        return  # connected to a corp that is not the sandbox's demo corp
+    welcome_id = wecom_ops.create_welcome(
+        database,
+        actor,
+        WelcomeIn(
+            name="徐汇店入群欢迎",
+            text="欢迎 %NICKNAME% 加入徐汇店福利群！每周三上新，群内专享券请看群公告。",
+            attachment=WelcomeAttachment(
+                msgtype="link", title="领取入群专享券", url="https://example.com/coupon"
+            ),
+        ),
+    )
+    wecom_ops.create_code(
+        database,
+        actor,
+        GroupCodeIn(
+            name="徐汇店福利群码",
+            group_ids=group_ids,
+            auto_create=True,
+            room_base_name="徐汇店福利群",
+            room_base_id=3,
+            welcome_id=welcome_id,
+            state=DEMO_GROUP_STATE,
+        ),
+    )
 
 
 @job("groups.sync_all", max_attempts=3)

@@ -23,7 +23,6 @@ import {
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
   'codes',
-  'groups',
   'broadcasts',
   'moments',
   'journeys',
@@ -49,7 +48,8 @@ export const mainNav: NavItem[] = [
   { name: 'transfers', path: '/transfers', icon: Switch, permission: 'customers:read' },
   { name: 'stores', path: '/stores', icon: Shop, permission: 'stores:read' },
   { name: 'codes', path: '/codes', icon: Grid },
-  { name: 'groups', path: '/groups', icon: ChatDotRound },
+  { name: 'groups', path: '/groups', icon: ChatDotRound, permission: 'groups:read' },
+  { name: 'groupCodes', path: '/group-codes', icon: Grid, permission: 'groups:read' },
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
   { name: 'moments', path: '/moments', icon: Picture },
   { name: 'journeys', path: '/journeys', icon: Guide },
