@@ -71,7 +71,7 @@ def test_a_join_and_a_leave_apply_at_once_and_keep_history(
     _deliver(world, run_jobs)
     group = _group(session)
     assert group.member_count == before + 1
-    assert group.refresh_requested_at is None  # applied from the callback, no read needed
+    assert group.refresh_requested_at is None  # and read back for the newcomer's name
     assert group.member_version == joined["member_version"]
     world.sandbox_admin(
         "POST",
@@ -169,3 +169,28 @@ def test_renames_owners_notices_new_and_dismissed_groups_are_read_back(
     assert new.owner_userid == "chenjie"
     assert new.member_count == 2
     assert _group(session, DEMO_GROUPS[3][0]).status == "dismissed"
+
+
+def test_the_group_page_counts_joins_and_leaves_per_day(
+    world: World, database: Database, session: Session, run_jobs: RunJobs
+) -> None:
+    _ready(world, database, run_jobs)
+    for name in ("一", "二"):
+        joined = world.sandbox_admin(
+            "POST",
+            "/simulate/join_group",
+            json={"chat_id": CHAT, "customer": {"name": name}, "join_scene": 1},
+        )
+    world.sandbox_admin(
+        "POST",
+        "/simulate/leave_group",
+        json={"chat_id": CHAT, "external_userid": joined["external_userid"]},
+    )
+    _deliver(world, run_jobs)
+    group_id = _group(session).id
+    detail = world.siyu.get(f"/api/v1/groups/{group_id}").json()
+    today = detail["days"][-1]
+    assert (today["joins"], today["leaves"]) == (2, 1)
+    left = world.siyu.get(f"/api/v1/groups/{group_id}/members", params={"which": "left"}).json()
+    # Gone before Siyu read the group: WeCom no longer lists them, so only the id is known.
+    assert [m["userid"] for m in left["items"]] == [joined["external_userid"]]

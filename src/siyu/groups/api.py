@@ -116,12 +116,12 @@ def get_group(session: DbSession, principal: Read, customer_group_id: int) -> Gr
     )
 
 
-def _member(m: GroupMember, code_names: dict[str, str]) -> MemberOut:
+def _member(m: GroupMember, code_names: dict[str, str], names: dict[int, str]) -> MemberOut:
     return MemberOut(
         id=m.id,
         userid=m.userid,
         member_type=m.member_type,
-        name=m.name,
+        name=m.name or names.get(m.customer_id or 0, ""),
         group_nickname=m.group_nickname,
         customer_id=m.customer_id,
         joined_at=m.joined_at,
@@ -161,8 +161,13 @@ def list_members(
     code_names = repository.code_names_by_state(
         session, principal.tenant_id, {m.state for m in rows if m.state}
     )
+    # A member who joined and left between two reads of the group has no name from WeCom;
+    # when they are a known customer, theirs is shown.
+    names = repository.customer_names(
+        session, {m.customer_id for m in rows if m.customer_id and not m.name}
+    )
     return MemberPage(
-        items=[_member(m, code_names) for m in rows],
+        items=[_member(m, code_names, names) for m in rows],
         total=total,
         page=paging.page,
         page_size=paging.page_size,

@@ -6,9 +6,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Session
 
+from siyu.customers.models import Customer
 from siyu.groups.models import (
     DELETED,
     Group,
@@ -102,6 +103,16 @@ def members(
     return list(rows), total
 
 
+def customer_names(session: Session, customer_ids: set[int]) -> dict[int, str]:
+    if not customer_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Customer.id, Customer.name).where(Customer.id.in_(sorted(customer_ids)))
+        ).all()
+    )
+
+
 def code_names_by_state(session: Session, tenant_id: int, states: set[str]) -> dict[str, str]:
     if not states:
         return {}
@@ -119,7 +130,8 @@ def daily_counts(session: Session, group_id: int, since: dt.date) -> dict[dt.dat
     start = dt.datetime.combine(since, dt.time(), dt.UTC)
     result: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for column, index in ((GroupMember.joined_at, 0), (GroupMember.left_at, 1)):
-        day = cast(column, Date)
+        # date() is a function on both SQLite (text) and PostgreSQL (a date); read as text.
+        day = func.date(column, type_=String)
         for value, count in session.execute(
             select(day, func.count())
             .where(GroupMember.group_id == group_id, column >= start)

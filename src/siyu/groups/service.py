@@ -39,7 +39,6 @@ SYNC_JOB = "groups.sync"
 REFRESH_JOB = "groups.refresh"
 GROUPS = cast(Table, Group.__table__)
 MEMBERS = cast(Table, GroupMember.__table__)
-QR_SCENE = 3
 WECOM_TYPES = {1: STAFF, 2: CUSTOMER}
 
 
@@ -303,9 +302,10 @@ class MemberChange:
 
 
 def apply_member_change(session: Session, tenant_id: int, change: MemberChange) -> Group:
-    """Apply a member change if it follows from the members we hold; otherwise, or when it
-    leaves something unknown (a QR join's ``state`` is only in ``groupchat/get``), read the
-    group again. Seen twice, the second time changes nothing."""
+    """Apply a member change if it follows from the members we hold (counts are right at once);
+    otherwise read the group again. Joins are read again anyway, for what the callback does not
+    carry (names, inviter, the ``state`` of a group code). Seen twice, the second time changes
+    nothing."""
     group = locked_group(session, tenant_id, change.chat_id)
     if group.member_version and group.member_version == change.current_version:
         return group  # already applied (a repeat, or a read that came after it)
@@ -334,8 +334,9 @@ def apply_member_change(session: Session, tenant_id: int, change: MemberChange) 
             if userid not in held
         ]
         _write_members(session, tenant_id, inserts, [])
-        if change.scene == QR_SCENE:
-            request_refresh(session, tenant_id, [group])  # to learn which code they came by
+        # The callback carries ids only: the newcomers' names, inviter and the state of the code
+        # they came by are in groupchat/get (read once for a burst of joins).
+        request_refresh(session, tenant_id, [group])
     else:
         left = [
             (held[u], {"left_at": change.at, "quit_scene": change.scene})
