@@ -139,3 +139,34 @@ def test_the_demo_tenant_gets_a_group_code_with_joins(
     assert demo_code["joins_total"] > 0
     assert demo_code["welcome_name"] == "徐汇店入群欢迎"
     assert demo_code["qr_code"]
+
+
+def test_a_group_made_while_the_sync_runs_is_not_taken_for_dismissed(
+    world: World, database: Database, session: Session, run_jobs: RunJobs
+) -> None:
+    sync(world, database, run_jobs)
+    world.verify_callback_url()
+    # The sync lists the groups, then stops at its first read (WeCom refuses it once)…
+    world.sandbox_admin(
+        "PUT",
+        "/faults",
+        json={"errors": [{"path": "externalcontact/groupchat/get", "errcode": 40058, "times": 1}]},
+    )
+    with database.transaction() as s:
+        run_id = service.start_sync(s, world.connection.tenant_id).id
+    run_jobs("groups.sync")
+    # …meanwhile a group is made, and its callback handled before the sync goes on.
+    new = world.sandbox_admin(
+        "POST", "/simulate/create_group", json={"owner": "liwen", "name": "同步中新建的群"}
+    )
+    world.sandbox_admin("POST", "/callbacks/deliver")
+    run_jobs("wecom.process_event", "groups.refresh")
+    run_jobs("groups.sync", later=True)
+    session.expire_all()
+    run = session.get(GroupSyncRun, run_id)
+    assert run is not None
+    assert run.state == "done"
+    assert run.listed == len(DEMO_GROUPS)  # listed before the new group existed
+    group = session.scalar(select(Group).where(Group.chat_id == new["chat_id"]))
+    assert group is not None
+    assert group.status == "active"

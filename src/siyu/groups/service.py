@@ -420,12 +420,15 @@ def to_read(session: Session, tenant_id: int, run_id: int, limit: int) -> list[s
 
 def finish_run(session: Session, run: GroupSyncRun, now: dt.datetime) -> int:
     """Groups the run did not list are dismissed — when it listed by owner, only those whose
-    owner it asked about (another owner's groups were not looked at)."""
+    owner it asked about (another owner's groups were not looked at). A group a callback made
+    known while the run was under way (read since it started, or waiting to be read) is left
+    alone: the listing may have been taken before it existed."""
     query = select(Group).where(
         Group.tenant_id == run.tenant_id,
         Group.status == ACTIVE,
         (Group.seen_by_run.is_(None)) | (Group.seen_by_run != run.id),
         Group.refresh_requested_at.is_(None),
+        (Group.read_at.is_(None)) | (Group.read_at < run.started_at),
     )
     if run.by_owner:
         query = query.where(Group.owner_userid.in_(run.owners))
