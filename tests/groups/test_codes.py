@@ -296,3 +296,34 @@ def test_group_welcomes_live_in_wecoms_library(
     assert over.json()["code"] == "wecom_limit_reached"
     names = [w["name"] for w in world.siyu.get(f"{API}/group-welcomes").json()["items"]]
     assert "第101个" not in names
+
+
+def test_a_code_whose_read_back_failed_gets_its_qr_code_on_download(
+    world: World, database: Database, session: Session, run_jobs: RunJobs
+) -> None:
+    _ready(world, database, run_jobs)
+    world.sandbox_admin(
+        "PUT",
+        "/faults",
+        json={
+            "errors": [
+                {"path": "externalcontact/groupchat/get_join_way", "errcode": 40058, "times": 1}
+            ]
+        },
+    )
+    created = world.siyu.post(
+        f"{API}/group-codes",
+        json={
+            "name": "读回失败",
+            "group_ids": _ids(session, DEMO_GROUPS[2][0]),
+            "auto_create": False,
+        },
+    )
+    assert created.status_code == 201, created.text
+    code = created.json()
+    assert code["status"] == "active"
+    assert code["qr_code"] == ""
+    svg = world.siyu.get(f"{API}/group-codes/{code['id']}/qr", params={"format": "svg"})
+    assert svg.status_code == 200
+    assert svg.text.startswith("<svg")
+    assert _code(world, code["id"])["qr_code"].endswith(code["config_id"])

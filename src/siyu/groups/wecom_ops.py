@@ -14,6 +14,7 @@ is never shown to a customer.
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from sqlalchemy import select
 
@@ -26,7 +27,9 @@ from siyu.groups.models import CODE_ACTIVE, GroupCode, GroupWelcome
 from siyu.groups.schemas import GroupCodeEdit, GroupCodeIn, WelcomeIn
 from siyu.wecom import service as wecom
 from siyu.wecom.client import WeComClient
-from siyu.wecom.errors import GoneInWeCom, WeComError
+from siyu.wecom.errors import GoneInWeCom, WeComError, WeComUnavailable
+
+log = logging.getLogger("siyu.groups")
 
 
 def client_of(database: Database, tenant_id: int) -> WeComClient:
@@ -50,7 +53,11 @@ def create_code(database: Database, actor: Principal, data: GroupCodeIn) -> int:
         raise
     with database.transaction() as session:
         codes.created(session, codes.get(session, actor.tenant_id, code_id), config_id)
-    read_code(database, client, actor.tenant_id, code_id)
+    try:
+        read_code(database, client, actor.tenant_id, code_id)
+    except (WeComError, WeComUnavailable):
+        # The code exists in WeCom; its QR code is read again when first downloaded.
+        log.warning("group code %s: reading it back from WeCom failed", code_id, exc_info=True)
     return code_id
 
 
