@@ -25,6 +25,8 @@ from siyu.customers.imports_api import router as customer_imports_router
 from siyu.dashboard.api import router as dashboard_router
 from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
+from siyu.groups.api import router as groups_router
+from siyu.groups.codes_api import router as group_codes_router
 from siyu.staff.api import router as staff_router
 from siyu.stores.api import router as stores_router
 from siyu.tags.api import router as tags_router
@@ -57,6 +59,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     tags_router,
     transfers_router,
     codes_router,
+    groups_router,
+    group_codes_router,
 )
 
 

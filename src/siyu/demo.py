@@ -14,6 +14,7 @@ from siyu.auth import service as auth
 from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
 from siyu.customers import service as customers
+from siyu.groups import service as groups
 from siyu.staff.service import SYNC_JOB
 from siyu.tenants import repository as tenants
 from siyu.users import service as users
@@ -75,6 +76,15 @@ def seed(session: Session, *, password: str) -> SeedResult:
     )
     # And the customers of that team, with their tags (a few thousand in the sandbox's demo).
     customers.start_sync(session, tenant.id)
+    # Its customer groups, and a group code over two of them once they are synced.
+    groups.start_sync(session, tenant.id)
+    jobs.submit(
+        session,
+        "groups.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"groups-demo:{tenant.id}",
+    )
     # Its stores and regions, with the team assigned once the syncs above have run.
     jobs.submit(
         session,

@@ -19,6 +19,14 @@ from siyu.customers.models import (
     ImportReject,
     TimelineEvent,
 )
+from siyu.groups.models import (
+    Group,
+    GroupCode,
+    GroupCodeGroup,
+    GroupMember,
+    GroupSyncRun,
+    GroupWelcome,
+)
 from siyu.jobs import Job
 from siyu.staff.models import Department, StaffAccount
 from siyu.stores.models import MemberStore, Region, StaffRotation, Store, StoreAssignment
@@ -42,6 +50,12 @@ __all__ = [
     "DefaultWelcome",
     "Department",
     "Follow",
+    "Group",
+    "GroupCode",
+    "GroupCodeGroup",
+    "GroupMember",
+    "GroupSyncRun",
+    "GroupWelcome",
     "ImportReject",
     "Job",
     "LandingVisit",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from siyu.app import API_PREFIX, DOMAIN_ROUTERS
 from siyu.customers.models import ChurnAlert
 from siyu.db import Base
+from siyu.groups.models import Group, GroupWelcome
 from siyu.staff.models import StaffAccount
 from siyu.stores.models import Region
 from siyu.tags.models import Tag, TaggingRun, TagGroup
@@ -33,6 +34,7 @@ from tests.factories import (
     make_transfer,
     make_user,
 )
+from tests.groups.factories import make_group_code
 from tests.helpers import login
 from tests.wecom.factories import connect
 
@@ -61,6 +63,9 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "staff_account_id": lambda session, tenant: _first(session, StaffAccount, tenant),
     "transfer_id": lambda session, tenant: make_transfer(session, tenant, MARKER).id,
     "code_id": lambda session, tenant: make_channel_code(session, tenant, MARKER).id,
+    "group_code_id": lambda session, tenant: make_group_code(session, tenant, MARKER).id,
+    "customer_group_id": lambda session, tenant: _first(session, Group, tenant),
+    "welcome_id": lambda session, tenant: _first(session, GroupWelcome, tenant),
 }
 
 
@@ -112,6 +117,10 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "updateChannelCode": {"name": "changed by A", "members": [{"userid": "staff01"}]},
     "renderChannelCodeQrWithLogo": {},  # not a file: refused before anything is read
     "setDefaultWelcome": {"welcome": {"enabled": True, "text": "changed by A"}},
+    "createGroupCode": {"name": "A 的群活码", "group_ids": [1], "room_base_name": "A 群"},
+    "editGroupCode": {"name": "changed by A", "group_ids": [1], "room_base_name": "A 群"},
+    "createGroupWelcome": {"name": "A 的欢迎语", "text": "欢迎 %NICKNAME%"},
+    "editGroupWelcome": {"name": "changed by A", "text": "changed by A"},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

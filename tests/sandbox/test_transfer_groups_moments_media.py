@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from siyu.sandbox.demo import DEMO_CORP
+from siyu.sandbox.demo import DEMO_CORP, DEMO_GROUPS
 from tests.sandbox.conftest import Receiver, WeCom, field_of
 
 LIU = "wmSiyuDemoCust0001AAAAAAAAAAAA"
@@ -156,7 +156,11 @@ def test_groups_list_get_and_member_events(
         "externalcontact/groupchat/list",
         {"owner_filter": {"userid_list": ["wangfang"]}, "limit": 10},
     )
-    assert mine["group_chat_list"] == [{"chat_id": chat_id, "status": 0}]
+    demo_groups = [g[0] for g in DEMO_GROUPS if g[2] == "wangfang"]  # the demo corp's own
+    assert mine["group_chat_list"] == [
+        *({"chat_id": c, "status": 0} for c in demo_groups),
+        {"chat_id": chat_id, "status": 0},
+    ]
     everyone = wecom.post("externalcontact/groupchat/list", {"limit": 1})
     assert len(everyone["group_chat_list"]) == 1
     assert everyone["next_cursor"]

@@ -17,7 +17,7 @@ from wechatpy.enterprise import WeChatClient, parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 
-from siyu.sandbox.demo import DEMO_CORP
+from siyu.sandbox.demo import DEMO_CORP, DEMO_GROUPS
 from tests.sandbox.conftest import Receiver
 
 
@@ -68,7 +68,7 @@ def test_wechatpy_reads_customers_and_writes_tags_and_contact_ways(live_sandbox:
     assert len(rest["external_contact_list"]) == 1
 
     chats = client.external_contact_group_chat.list(limit=10)
-    assert chats["group_chat_list"] == []
+    assert [c["chat_id"] for c in chats["group_chat_list"]] == [g[0] for g in DEMO_GROUPS]
 
 
 def test_wechatpy_sees_wecom_errors_and_refreshes_expired_tokens(live_sandbox: str) -> None:

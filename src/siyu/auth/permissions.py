@@ -51,6 +51,9 @@ class Permission(StrEnum):
     # Channel codes (渠道活码), welcome messages and channel results.
     CODES_READ = "codes:read"
     CODES_MANAGE = "codes:manage"
+    GROUPS_READ = "groups:read"
+    # Sync groups from WeCom; create, edit and delete group codes and group welcome templates.
+    GROUPS_MANAGE = "groups:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -73,6 +76,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TAGS_MANAGE,
             Permission.CODES_READ,
             Permission.CODES_MANAGE,
+            Permission.GROUPS_READ,
+            Permission.GROUPS_MANAGE,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -109,6 +114,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.CODES_READ: {
         "zh-CN": "读取渠道活码与渠道效果",
         "en": "Read channel codes and their results",
+    },
+    Permission.GROUPS_READ: {
+        "zh-CN": "读取客户群、群成员与群活码",
+        "en": "Read customer groups, their members and group codes",
     },
 }
 

@@ -60,6 +60,9 @@ ERROR_TEXTS: dict[int, str] = {
     40004: "invalid media type",
     44001: "empty media data",
     90501: "chat is not external group chat",
+    41044: "invalid config_id",
+    41055: "group welcome template count exceed limit",
+    49008: "chat has been dismissed",
     45001: "exceed file size limit",
 }
 

@@ -18,6 +18,8 @@ from siyu.sandbox.state import (
     Department,
     ExternalContact,
     Follow,
+    GroupChat,
+    GroupMember,
     Tag,
     TagGroup,
     User,
@@ -325,3 +327,93 @@ def seed_crowd(session: Session, now: int, size: int, corp: DemoCorp = DEMO_CORP
             )
     session.flush()
     return size
+
+
+# The demo corp's customer groups: (chat id, name, owner, staff, named customers, crowd size,
+# days old). Some members joined by the group code whose state is DEMO_GROUP_STATE: Siyu's demo
+# group code uses that state, so its joins show from the first sync.
+DEMO_GROUP_STATE = "siyu_demo_group"
+DEMO_GROUPS = (
+    (
+        "wrSiyuDemoGroup0001AAAAAAAAAAA",
+        "徐汇店老客福利群",
+        "wangfang",
+        ("zhangqiang",),
+        (0, 1, 4),
+        186,
+        90,
+    ),
+    ("wrSiyuDemoGroup0002AAAAAAAAAAA", "徐汇店新客群2", "wangfang", (), (4, 5), 64, 20),
+    ("wrSiyuDemoGroup0003AAAAAAAAAAA", "朝阳店会员群", "chenjie", (), (2, 3), 41, 45),
+    ("wrSiyuDemoGroup0004AAAAAAAAAAA", "品牌粉丝交流群", "liwen", ("wangfang",), (1, 5), 12, 7),
+)
+
+
+def seed_groups(session: Session, now: int, corp: DemoCorp = DEMO_CORP) -> int:
+    """Give the demo corp its customer groups (once). Crowd members come from the customers the
+    corp already has beyond the named ones, so a sandbox without a crowd gets small groups."""
+    from siyu.sandbox.simulate_groups import _member_version
+
+    if session.scalar(select(GroupChat.id).where(GroupChat.chat_id == DEMO_GROUPS[0][0])):
+        return 0
+    if session.get(Corp, corp.corp_id) is None:
+        return 0
+    rng = random.Random(2027)  # noqa: S311 - demo data, not security
+    crowd = list(
+        session.execute(
+            select(ExternalContact.external_userid, ExternalContact.name)
+            .where(
+                ExternalContact.corp_id == corp.corp_id,
+                ExternalContact.external_userid.like("wmSiyuDemoCrowd%"),
+            )
+            .order_by(ExternalContact.id)
+            .limit(400)
+        ).all()
+    )
+    rng.shuffle(crowd)
+    for chat_id, name, owner, staff, named, crowd_size, days in DEMO_GROUPS:
+        created = now - days * 86400
+        session.add(
+            GroupChat(
+                corp_id=corp.corp_id,
+                chat_id=chat_id,
+                name=name,
+                owner=owner,
+                create_time=created,
+                notice=f"欢迎加入{name}，每周三上新，群内专享福利。",
+            )
+        )
+        for userid in (owner, *staff):
+            session.add(
+                GroupMember(
+                    chat_id=chat_id,
+                    userid=userid,
+                    type=1,
+                    join_time=created,
+                    join_scene=1,
+                    invitor="" if userid == owner else owner,
+                )
+            )
+        people = [
+            (corp.customers[i].external_userid, corp.customers[i].name) for i in named
+        ] + crowd[:crowd_size]
+        crowd = crowd[crowd_size:]
+        for index, (external_userid, person) in enumerate(people):
+            by_code = index % 3 != 0  # two in three came by the group code
+            session.add(
+                GroupMember(
+                    chat_id=chat_id,
+                    userid=external_userid,
+                    type=2,
+                    join_time=created + rng.randrange(max(1, days * 86400)),
+                    join_scene=3 if by_code else 1,
+                    invitor="" if by_code else owner,
+                    name=person,
+                    state=DEMO_GROUP_STATE if by_code else "",
+                )
+            )
+        session.flush()
+        group = session.scalar(select(GroupChat).where(GroupChat.chat_id == chat_id))
+        assert group is not None
+        group.member_version = _member_version(session, chat_id)
+    return len(DEMO_GROUPS)

@@ -27,6 +27,7 @@ from siyu.sandbox import callbacks, demo
 from siyu.sandbox.api import (
     contact_ways,
     contacts,
+    group_welcome,
     groups,
     mass_messages,
     media,
@@ -52,6 +53,7 @@ for _module in (
     messages,
     mass_messages,
     groups,
+    group_welcome,
     moments,
     transfer,
     media,
@@ -226,6 +228,7 @@ def create_sandbox_app(
         runtime.faults.load(session)
         demo.seed(session, runtime.clock.ts())
         demo.seed_crowd(session, runtime.clock.ts(), demo_crowd)
+        demo.seed_groups(session, runtime.clock.ts())
     callbacks.recover(runtime)
 
     @asynccontextmanager
@@ -268,12 +271,21 @@ def create_sandbox_app(
         inspection,
         qr_images,
         simulate,
+        simulate_group_codes,
         simulate_groups,
         simulate_staff,
     )
 
-    modules = (admin, admin_tags, inspection, qr_images, simulate, simulate_staff, simulate_groups)
-    for module in modules:
+    for module in (
+        admin,
+        admin_tags,
+        inspection,
+        qr_images,
+        simulate,
+        simulate_staff,
+        simulate_groups,
+        simulate_group_codes,
+    ):
         app.include_router(module.router)
     return app
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -309,7 +310,20 @@ class JoinWay(SandboxBase):
     id: Mapped[int] = _id()
     corp_id: Mapped[str] = mapped_column(String(64), index=True)
     config_id: Mapped[str] = mapped_column(String(64), unique=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the join_way object as WeCom returns it
+    # Groups WeCom opened for this way when all were full: the next is room_base_id + this.
+    rooms_created: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GroupWelcomeTemplate(SandboxBase):
+    """A group welcome template (入群欢迎语素材): text plus at most one attachment."""
+
+    __tablename__ = "sb_group_welcome_template"
+    id: Mapped[int] = _id()
+    corp_id: Mapped[str] = mapped_column(String(64), index=True)
+    template_id: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)  # text, image|link|miniprogram|…
+    create_time: Mapped[int] = mapped_column(Integer)
 
 
 class Moment(SandboxBase):
@@ -365,10 +379,20 @@ def open_database(url: str) -> Database:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     database = Database(make_engine(url))
     SandboxBase.metadata.create_all(database.engine)
-    # create_all skips the tables that exist; an index added since an older database was made
-    # is created here.
+    # create_all skips the tables that exist; a column or an index added since an older
+    # database was made is added here (new columns all have defaults).
     with database.engine.begin() as connection:
+        inspector = inspect(connection)
         for table in SandboxBase.metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(connection.dialect)
+                    default = getattr(column.default, "arg", None)
+                    value = f" DEFAULT {int(default)}" if isinstance(default, bool | int) else ""
+                    connection.exec_driver_sql(
+                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{value}"
+                    )
             for index in table.indexes:
                 index.create(connection, checkfirst=True)
     return database

@@ -22,6 +22,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from siyu.wecom import schemas
+from siyu.wecom.client_groups import GroupCalls
 from siyu.wecom.errors import (
     NotAFriend,
     RateLimited,
@@ -41,7 +42,7 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 - a path, not a secret
 
 
-class WeComClient:
+class WeComClient(GroupCalls):
     def __init__(
         self,
         corp_id: str,

@@ -179,6 +179,17 @@ class LimitReached(WeComError):
     }
 
 
+class GoneInWeCom(WeComError):
+    code = "wecom_gone"
+    status_code = 409
+    errcodes = frozenset({49008, 90501, 41044})
+    messages: ClassVar[dict[Locale, str]] = {
+        "zh-CN": "企业微信中已不存在（错误码 {errcode}）：群已解散、不是客户群，或活码已被删除。{errmsg}",
+        "en": "It no longer exists in WeCom (errcode {errcode}): the group was dismissed, is not a "
+        "customer group, or the code was deleted. {errmsg}",
+    }
+
+
 class InvalidArgument(WeComError):
     code = "wecom_invalid_argument"
     status_code = 400
@@ -204,6 +215,7 @@ _BY_CODE: dict[int, type[WeComError]] = {
         WelcomeCodeExpired,
         WelcomeAlreadySent,
         LimitReached,
+        GoneInWeCom,
         InvalidArgument,
     )
     for errcode in error.errcodes

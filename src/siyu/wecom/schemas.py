@@ -211,3 +211,92 @@ class ContactWayId(WeComModel):
 class ContactWayList(Reply):
     contact_way: list[ContactWayId] = []
     next_cursor: str = ""
+
+
+# --- customer groups (客户群), join ways (群活码), group welcome templates -------------------
+
+
+class GroupChatRef(WeComModel):
+    """One group in ``groupchat/list``: status 0 normal, 1 owner left (to inherit), 2 being
+    inherited, 3 inherited."""
+
+    chat_id: str
+    status: int = 0
+
+
+class GroupChatList(Reply):
+    group_chat_list: list[GroupChatRef] = []
+    next_cursor: str = ""
+
+
+class GroupInvitor(WeComModel):
+    userid: str = ""
+
+
+class GroupChatMember(WeComModel):
+    """``type`` 1 a staff member, 2 a customer; ``join_scene`` 1 invited directly, 2 by an
+    invitation link, 3 by scanning a group QR code; ``state`` is the join way's, when one."""
+
+    userid: str
+    type: int = 2
+    unionid: str = ""
+    join_time: int = 0
+    join_scene: int = 0
+    invitor: GroupInvitor | None = None
+    group_nickname: str = ""
+    name: str = ""
+    state: str = ""
+
+
+class GroupAdmin(WeComModel):
+    userid: str
+
+
+class GroupChatDetail(WeComModel):
+    chat_id: str
+    name: str = ""
+    owner: str = ""
+    create_time: int = 0
+    notice: str = ""
+    member_list: list[GroupChatMember] = []
+    admin_list: list[GroupAdmin] = []
+    member_version: str = ""
+
+
+class GroupChatReply(Reply):
+    group_chat: GroupChatDetail
+
+
+class JoinWayCreated(Reply):
+    config_id: str
+
+
+class JoinWay(WeComModel):
+    config_id: str
+    scene: int = 2
+    remark: str = ""
+    auto_create_room: int = 1
+    room_base_name: str = ""
+    room_base_id: int = 0
+    chat_id_list: list[str] = []
+    qr_code: str = ""
+    state: str = ""
+
+
+class JoinWayReply(Reply):
+    join_way: JoinWay
+
+
+class WelcomeTemplateCreated(Reply):
+    template_id: str
+
+
+class WelcomeTemplateReply(Reply):
+    """A group welcome template: text and at most one attachment, each as WeCom shapes it."""
+
+    text: dict[str, str] | None = None
+    image: dict[str, str] | None = None
+    link: dict[str, str] | None = None
+    miniprogram: dict[str, str] | None = None
+    file: dict[str, str] | None = None
+    video: dict[str, str] | None = None

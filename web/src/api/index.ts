@@ -72,6 +72,7 @@ import type {
 
 export { ApiError, configureClient, setCsrfToken } from './http'
 export * from './types'
+export * from './groups'
 
 const V1 = '/api/v1'
 

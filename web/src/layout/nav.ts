@@ -24,7 +24,6 @@ import {
 
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
-  'groups',
   'broadcasts',
   'moments',
   'journeys',
@@ -49,11 +48,11 @@ export const mainNav: NavItem[] = [
   { name: 'churn', path: '/churn-alerts', icon: Warning, permission: 'customers:read' },
   { name: 'transfers', path: '/transfers', icon: Switch, permission: 'customers:read' },
   { name: 'stores', path: '/stores', icon: Shop, permission: 'stores:read' },
+  { name: 'groups', path: '/groups', icon: ChatDotRound, permission: 'groups:read' },
 ]
 
 /** Domains still to come, listed after the acquisition group. */
 export const upcomingNav: NavItem[] = [
-  { name: 'groups', path: '/groups', icon: ChatDotRound },
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
   { name: 'moments', path: '/moments', icon: Picture },
   { name: 'journeys', path: '/journeys', icon: Guide },
@@ -64,6 +63,7 @@ export const upcomingNav: NavItem[] = [
 /** 获客 / Acquisition: channel codes, what they bring in, and the welcomes new friends get. */
 export const acquisitionNav: NavItem[] = [
   { name: 'codes', path: '/codes', icon: Grid, permission: 'codes:read' },
+  { name: 'groupCodes', path: '/group-codes', icon: Grid, permission: 'groups:read' },
   { name: 'codeResults', path: '/code-results', icon: TrendCharts, permission: 'codes:read' },
   { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
 ]

@@ -109,6 +109,24 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/WelcomesPage.vue'),
         meta: { titleKey: 'nav.welcomes', permission: 'codes:read' },
       },
+      {
+        path: 'groups',
+        name: 'groups',
+        component: () => import('@/pages/GroupsPage.vue'),
+        meta: { titleKey: 'nav.groups', permission: 'groups:read' },
+      },
+      {
+        path: 'groups/:id(\\d+)',
+        name: 'group',
+        component: () => import('@/pages/GroupDetailPage.vue'),
+        meta: { titleKey: 'groups.detailTitle', permission: 'groups:read' },
+      },
+      {
+        path: 'group-codes',
+        name: 'groupCodes',
+        component: () => import('@/pages/GroupCodesPage.vue'),
+        meta: { titleKey: 'nav.groupCodes', permission: 'groups:read' },
+      },
       ...upcoming,
       { path: 'settings', redirect: { name: 'users' } },
       {
