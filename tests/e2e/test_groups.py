@@ -1,5 +1,5 @@
 """Customer groups come in from WeCom; an operator makes a group code over a demo group, downloads
-its QR code (which decodes to the join way's URL), a customer scans it in the sandbox, and the
+its QR code (which decodes to the link inside the join way's QR image), a customer scans it in the sandbox, and the
 group's bar and the code's joins grow."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_a_group_code_over_demo_groups_fills_as_customers_scan(
     expect(fill).to_contain_text("3 / 200")
     expect(page.get_by_test_id(f"group-code-joins-{code['id']}")).to_have_text("0")
 
-    # The downloaded PNG decodes to the join way's QR code URL.
+    # The downloaded PNG decodes to the link inside the join way's QR image.
     with page.expect_download() as download_info:
         page.get_by_test_id(f"group-code-png-{code['id']}").click()
     png = tmp_path / download_info.value.suggested_filename
@@ -95,7 +95,7 @@ def test_a_group_code_over_demo_groups_fills_as_customers_scan(
     with Image.open(png) as image:
         found = zxingcpp.read_barcodes(image.convert("RGB"))
     assert found
-    assert found[0].text == code["qr_code"]
+    assert found[0].text == code["qr_code"].replace("/sandbox/qr/", "/sandbox/ways/")
 
     # WeCom sends callbacks to Siyu (as set in WeCom's admin console); a customer scans.
     connection = page.request.get("/api/v1/wecom/connection").json()["connection"]

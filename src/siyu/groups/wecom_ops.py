@@ -18,6 +18,7 @@ import logging
 
 from sqlalchemy import select
 
+from siyu import qr
 from siyu.auth.principal import Principal
 from siyu.db import Database, utcnow
 from siyu.errors import NotFound
@@ -103,15 +104,24 @@ def delete_code(database: Database, actor: Principal, code_id: int) -> None:
 
 
 def qr_content(database: Database, tenant_id: int, code_id: int) -> str:
-    """The URL the code's QR image encodes (read from WeCom when not stored yet)."""
+    """The link inside the join way's QR image (WeCom's ``qr_code`` is the image's address),
+    so Siyu can draw it at any size; the image's address itself if the image cannot be read."""
     with database.factory() as session:
         code = codes.get(session, tenant_id, code_id)
         _ready(code)
-        if code.qr_code:
-            return code.qr_code
-    read_code(database, client_of(database, tenant_id), tenant_id, code_id)
-    with database.factory() as session:
-        return codes.get(session, tenant_id, code_id).qr_code
+        image_url = code.qr_code
+    client = client_of(database, tenant_id)
+    if not image_url:
+        read_code(database, client, tenant_id, code_id)
+        with database.factory() as session:
+            image_url = codes.get(session, tenant_id, code_id).qr_code
+    try:
+        inside = qr.decode(client.fetch_image(image_url))
+    except WeComUnavailable:
+        inside = None
+    if inside is None:
+        log.warning("group code %s: the QR image at %s could not be read", code_id, image_url)
+    return inside or image_url
 
 
 def swap_full_code(database: Database, tenant_id: int, code_id: int) -> None:
