@@ -1,6 +1,6 @@
 """Customer groups come in from WeCom; an operator makes a group code over a demo group, downloads
-its QR code (which decodes to the link inside the join way's QR image), a customer scans it in the sandbox, and the
-group's bar and the code's joins grow."""
+its QR code (which decodes to the link inside the join way's QR image), a customer scans it in the
+sandbox, and the group's bar and the code's joins grow."""
 
 from __future__ import annotations
 
