@@ -48,6 +48,11 @@ class Permission(StrEnum):
     # Move customers from one staff account to another (在职继承 / 离职继承).
     CUSTOMERS_TRANSFER = "customers:transfer"
     TAGS_MANAGE = "tags:manage"
+    # Add-friend lists (拓客名单): see them and their tasks; upload, start, reassign, cancel;
+    # work the tasks of the staff accounts one operates (the phone numbers shown in full).
+    ADD_FRIEND_READ = "add_friend:read"
+    ADD_FRIEND_MANAGE = "add_friend:manage"
+    ADD_FRIEND_WORK = "add_friend:work"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -68,6 +73,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_EXPORT,
             Permission.CUSTOMERS_TRANSFER,
             Permission.TAGS_MANAGE,
+            Permission.ADD_FRIEND_READ,
+            Permission.ADD_FRIEND_MANAGE,
+            Permission.ADD_FRIEND_WORK,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -80,9 +88,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STORES_READ,
             Permission.CUSTOMERS_READ,
             Permission.CUSTOMERS_EDIT,
+            # The lists' progress and tasks of their stores' staff accounts.
+            Permission.ADD_FRIEND_READ,
+            Permission.ADD_FRIEND_WORK,
         }
     ),
-    Role.STAFF: frozenset({Permission.DASHBOARD_READ}),
+    Role.STAFF: frozenset({Permission.DASHBOARD_READ, Permission.ADD_FRIEND_WORK}),
 }
 
 # What an integrator's API token may be granted: reading and pushing data, never administration.
