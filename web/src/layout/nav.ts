@@ -1,6 +1,8 @@
 import type { Component } from 'vue'
 import {
   ChatDotRound,
+  Checked,
+  Phone,
   Connection,
   DataAnalysis,
   DataBoard,
@@ -47,6 +49,8 @@ export const mainNav: NavItem[] = [
   { name: 'tags', path: '/tags', icon: PriceTag, permission: 'customers:read' },
   { name: 'churn', path: '/churn-alerts', icon: Warning, permission: 'customers:read' },
   { name: 'transfers', path: '/transfers', icon: Switch, permission: 'customers:read' },
+  { name: 'addFriend', path: '/add-friend', icon: Phone, permission: 'add_friend:read' },
+  { name: 'addFriendToday', path: '/add-friend/today', icon: Checked, permission: 'add_friend:work' },
   { name: 'stores', path: '/stores', icon: Shop, permission: 'stores:read' },
   { name: 'codes', path: '/codes', icon: Grid },
   { name: 'groups', path: '/groups', icon: ChatDotRound },
