@@ -304,6 +304,9 @@ def run(database: Database, list_id: int, *, fence: Callable[[Session], None]) -
             if stored.state != IMPORTING:
                 return  # cancelled meanwhile
             tasks, dropped = apply_rows(session, stored, chunk.rows, assigner, now=utcnow())
+            named = {t["userid"] for t in tasks} - set(stored.userids)
+            if named:  # accounts the file names per row work the list too (nightly planning)
+                stored.userids = [*stored.userids, *sorted(named)]
             if chunk.problems:
                 session.execute(
                     REJECTS.insert(),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from siyu.addfriend.models import (
     DONE,
     OPEN_STATES,
+    PENDING,
     TASK_CANCELLED,
     AddFriendList,
     AddFriendTask,
@@ -21,9 +22,8 @@ from siyu.customers.models import ACTIVE, Customer, CustomerPhone
 from siyu.staff.models import StaffAccount
 from siyu.stores.models import StaffRotation, StoreAssignment
 
-# Progress buckets: the task states, with ``done`` split by whose friend the customer became.
+# Tasks done by the account they were meant for count as ``done``; the others as this.
 DONE_BY_OTHER = "done_by_other"
-BUCKETS = ("pending", "sent", "done", DONE_BY_OTHER, "skipped", "cancelled")
 
 
 def get_list(session: Session, tenant_id: int, list_id: int) -> AddFriendList | None:
@@ -103,14 +103,14 @@ def progress_by_staff(
 
 
 def due_by_staff(session: Session, tenant_id: int, list_id: int, day: dt.date) -> dict[str, int]:
-    """Open tasks of a list due on ``day`` (or overdue), per account."""
+    """Pending tasks of a list due on ``day`` (or overdue), per account."""
     return dict(
         session.execute(
             select(AddFriendTask.userid, func.count())
             .where(
                 AddFriendTask.tenant_id == tenant_id,
                 AddFriendTask.list_id == list_id,
-                AddFriendTask.state.in_(OPEN_STATES),
+                AddFriendTask.state == PENDING,
                 AddFriendTask.due_day <= day,
             )
             .group_by(AddFriendTask.userid)
