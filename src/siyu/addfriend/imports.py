@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from siyu import jobs
 from siyu.addfriend import repository, service
-from siyu.addfriend.errors import ListStarted, UnknownStaff
+from siyu.addfriend.errors import ListStarted
 from siyu.addfriend.models import (
     ACTIVE,
     DRAFT,
@@ -185,11 +185,7 @@ def set_handout(
     if target.state != DRAFT:
         raise ListStarted
     if userids is not None:
-        statuses = repository.staff_statuses(session, target.tenant_id)
-        for userid in userids:
-            if statuses.get(userid) != "active":
-                raise UnknownStaff(userid=userid)
-        target.userids = list(dict.fromkeys(userids))
+        target.userids = service.on_the_staff(session, target.tenant_id, userids)
     if store_ids is not None:
         target.store_ids = list(dict.fromkeys(store_ids))
     if start_day is not None:

@@ -20,7 +20,7 @@ from siyu.addfriend.models import (
 )
 from siyu.customers.models import ACTIVE, Customer, CustomerPhone
 from siyu.staff.models import StaffAccount
-from siyu.stores.models import StaffRotation, StoreAssignment
+from siyu.stores.models import StaffRotation
 
 # Tasks done by the account they were meant for count as ``done``; the others as this.
 DONE_BY_OTHER = "done_by_other"
@@ -189,24 +189,6 @@ def staff_statuses(session: Session, tenant_id: int) -> dict[str, str]:
                 StaffAccount.tenant_id == tenant_id
             )
         ).all()
-    )
-
-
-def active_staff_of_stores(
-    session: Session, tenant_id: int, store_ids: Collection[int]
-) -> set[str]:
-    if not store_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(StaffAccount.userid)
-            .join(StoreAssignment, StoreAssignment.staff_account_id == StaffAccount.id)
-            .where(
-                StoreAssignment.tenant_id == tenant_id,
-                StoreAssignment.store_id.in_(list(store_ids)),
-                StaffAccount.status == "active",
-            )
-        )
     )
 
 

@@ -52,6 +52,7 @@ from siyu.addfriend.models import (
 from siyu.customers import phones
 from siyu.customers.hooks import FriendAdded
 from siyu.db import utcnow
+from siyu.stores import repository as stores
 
 TZ = ZoneInfo("Asia/Shanghai")  # the day a task is due, as staff in China count days
 HORIZON_DAYS = 7
@@ -90,16 +91,24 @@ def render_greeting(template: str, *, brand: str, staff: str, name: str) -> str:
 # --- handing out ------------------------------------------------------------------------------
 
 
-def resolve_staff(
-    session: Session, tenant_id: int, userids: Iterable[str], store_ids: Collection[int]
-) -> list[str]:
-    """The chosen accounts and the staff of the chosen stores, those still on the staff."""
+def on_the_staff(session: Session, tenant_id: int, userids: Iterable[str]) -> list[str]:
+    """``userids`` without repeats, each an account still on the staff (else UnknownStaff)."""
     statuses = repository.staff_statuses(session, tenant_id)
     chosen = list(dict.fromkeys(userids))
     for userid in chosen:
         if statuses.get(userid) != "active":
             raise UnknownStaff(userid=userid)
-    chosen += sorted(repository.active_staff_of_stores(session, tenant_id, store_ids))
+    return chosen
+
+
+def resolve_staff(
+    session: Session, tenant_id: int, userids: Iterable[str], store_ids: Collection[int]
+) -> list[str]:
+    """The chosen accounts and the staff of the chosen stores, those still on the staff."""
+    chosen = on_the_staff(session, tenant_id, userids)
+    statuses = repository.staff_statuses(session, tenant_id)
+    of_stores = stores.userids_of_stores(session, tenant_id, store_ids)
+    chosen += sorted(u for u in of_stores if statuses.get(u) == "active")
     chosen = list(dict.fromkeys(chosen))
     if not chosen:
         raise NoStaff
