@@ -30,13 +30,13 @@ def test_a_week_is_planned_at_the_limit_and_the_rest_waits_in_the_queue(session:
         make_staff_account(session, tenant, userid)
     target = make_list(session, tenant, userids=("a", "b"), daily_limit=3)
     add_tasks(session, target, numbers(50))
-    assert service.plan(session, tenant.id, ["a", "b"], day=DAY) == 42
+    assert service.plan(session, tenant.id, ["a", "b"], day=DAY) == {"a": 21, "b": 21}
     days = _days(session)
     for userid in ("a", "b"):
         assert [days[(userid, DAY + dt.timedelta(days=i))] for i in range(7)] == [3] * 7
         assert days[(userid, None)] == 4  # 25 each: 21 planned, 4 queued
     # Planning again adds nothing: the week is full.
-    assert service.plan(session, tenant.id, ["a", "b"], day=DAY) == 0
+    assert service.plan(session, tenant.id, ["a", "b"], day=DAY) == {}
 
 
 def test_the_limit_holds_across_lists_and_a_list_waits_for_its_first_day(

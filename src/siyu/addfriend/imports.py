@@ -234,7 +234,7 @@ def apply_rows(
     if not hashes:
         return [], dropped
     values = set(hashes.values())
-    in_list = repository.hashes_in_list(session, target.id, values)
+    in_list = repository.hashes_in_list(session, target.tenant_id, target.id, values)
     friends = repository.hashes_of_friends(session, target.tenant_id, values)
     elsewhere = repository.open_hashes(session, target.tenant_id, values)
     tasks: list[dict[str, Any]] = []
@@ -285,6 +285,7 @@ def run(database: Database, list_id: int, *, fence: Callable[[Session], None]) -
         check_row = _check(session, target, _locale(target))
         assigner = service.Assigner(target.userids, repository.load_in_list(session, list_id))
     columns = column_map(target.headers, target.mapping)
+    full: set[str] = set()
     for chunk in importing.chunks(
         Path(target.stored_path),
         target.filename,
@@ -316,12 +317,11 @@ def run(database: Database, list_id: int, *, fence: Callable[[Session], None]) -
             stored.open_elsewhere += dropped.open_elsewhere
             stored.rejected += chunk.rejected
             session.flush()
-            service.plan(
-                session,
-                stored.tenant_id,
-                {t["userid"] for t in tasks},
-                day=service.today(),
-            )
+            # An account whose week ahead is full stays full while the file is read (its days
+            # free up with the nightly planning), so later chunks skip it.
+            touched = {t["userid"] for t in tasks} - full
+            planned = service.plan(session, stored.tenant_id, touched, day=service.today())
+            full |= {u for u in touched if not planned.get(u)}
     with database.transaction() as session:
         fence(session)
         stored = session.get(AddFriendList, list_id)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from siyu.addfriend.models import (
@@ -210,11 +210,15 @@ def operated_userids(session: Session, tenant_id: int, user_id: int) -> list[str
 # --- importing and matching -------------------------------------------------------------------
 
 
-def hashes_in_list(session: Session, list_id: int, hashes: Collection[str]) -> set[str]:
+def hashes_in_list(
+    session: Session, tenant_id: int, list_id: int, hashes: Collection[str]
+) -> set[str]:
     return set(
         session.scalars(
             select(AddFriendTask.phone_hash).where(
-                AddFriendTask.list_id == list_id, AddFriendTask.phone_hash.in_(list(hashes))
+                AddFriendTask.tenant_id == tenant_id,
+                AddFriendTask.list_id == list_id,
+                AddFriendTask.phone_hash.in_(list(hashes)),
             )
         )
     )
@@ -235,13 +239,21 @@ def hashes_of_friends(session: Session, tenant_id: int, hashes: Collection[str])
     )
 
 
+def _open() -> Any:
+    """Open tasks, written as the partial unique index's own predicate (``state IN ('pending',
+    'sent')`` with the values inline), which SQLite needs to look numbers up by that index."""
+    return AddFriendTask.state.in_(
+        bindparam("open_states", list(OPEN_STATES), expanding=True, literal_execute=True)
+    )
+
+
 def open_hashes(session: Session, tenant_id: int, hashes: Collection[str]) -> set[str]:
     return set(
         session.scalars(
             select(AddFriendTask.phone_hash).where(
                 AddFriendTask.tenant_id == tenant_id,
                 AddFriendTask.phone_hash.in_(list(hashes)),
-                AddFriendTask.state.in_(OPEN_STATES),
+                _open(),
             )
         )
     )
@@ -255,7 +267,7 @@ def open_tasks_with(
         .where(
             AddFriendTask.tenant_id == tenant_id,
             AddFriendTask.phone_hash.in_(list(hashes)),
-            AddFriendTask.state.in_(OPEN_STATES),
+            _open(),
         )
         .order_by(AddFriendTask.id)
     ).all()

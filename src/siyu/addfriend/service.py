@@ -150,13 +150,13 @@ def plan(
     *,
     day: dt.date,
     again: bool = False,
-) -> int:
+) -> dict[str, int]:
     """Give queued pending tasks of these accounts a due day within the horizon from ``day``,
     oldest first, each day holding at most the task's list's daily limit of the account's
     tasks. ``again`` first returns the account's planned pending tasks (past days' included)
-    to the queue, so the oldest come first. Returns how many tasks got a day."""
+    to the queue, so the oldest come first. Returns how many tasks got a day, per account."""
     days = [day + dt.timedelta(days=i) for i in range(HORIZON_DAYS)]
-    planned = 0
+    planned: dict[str, int] = {}
     now = utcnow()
     for userid in sorted(set(userids)):
         if again:
@@ -196,7 +196,7 @@ def plan(
                     break
         for d, ids in by_day.items():
             _update(session, ids, due_day=d, updated_at=now)
-            planned += len(ids)
+            planned[userid] = planned.get(userid, 0) + len(ids)
     return planned
 
 
@@ -212,7 +212,7 @@ def _update(session: Session, ids: list[int], **values: object) -> None:
 
 def plan_tenant(session: Session, tenant_id: int, userids: Iterable[str]) -> int:
     """The nightly planning of one tenant: every working account's horizon again."""
-    return plan(session, tenant_id, userids, day=today(), again=True)
+    return sum(plan(session, tenant_id, userids, day=today(), again=True).values())
 
 
 # --- lists --------------------------------------------------------------------------------
