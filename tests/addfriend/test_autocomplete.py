@@ -13,7 +13,7 @@ from siyu.addfriend import events
 from siyu.addfriend.models import AddFriendTask
 from siyu.customers import hooks
 from siyu.customers import service as customers
-from siyu.customers.models import Customer
+from siyu.customers.models import Customer, TimelineEvent
 from siyu.db import Database
 from siyu.sandbox.demo import DEMO_CORP
 from tests.addfriend.factories import CSV, csv_bytes
@@ -108,6 +108,13 @@ def test_a_task_completes_itself_when_the_number_becomes_a_friend(
     assert (tasks["林二"].state, tasks["林二"].completed_userid) == ("done", "wangfang")
     assert tasks["林二"].customer_id == lin2.id
     assert tasks["林三"].state == "pending"
+    done_line = session.scalar(
+        select(TimelineEvent).where(
+            TimelineEvent.customer_id == lin1.id, TimelineEvent.kind == "add_friend_done"
+        )
+    )
+    assert done_line is not None
+    assert (done_line.actor, done_line.detail["list"]) == ("liwen", "拓客")
     detail = world.siyu.get(f"{API}/add-friend-lists/{list_id}").json()
     assert detail["counts"] == {
         "pending": 1,

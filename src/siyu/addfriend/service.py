@@ -49,7 +49,7 @@ from siyu.addfriend.models import (
     AddFriendList,
     AddFriendTask,
 )
-from siyu.customers import phones
+from siyu.customers import phones, timeline
 from siyu.customers.hooks import FriendAdded
 from siyu.db import utcnow
 from siyu.stores import repository as stores
@@ -339,8 +339,10 @@ def complete_matching(session: Session, tenant_id: int, added: list[FriendAdded]
     if not friendships:
         return 0
     now = utcnow()
-    done = 0
-    for task in repository.open_tasks_with(session, tenant_id, list(friendships)):
+    tasks = repository.open_tasks_with(session, tenant_id, list(friendships))
+    names = repository.list_names(session, {t.list_id for t in tasks})
+    entries = []
+    for task in tasks:
         found = friendships[task.phone_hash]
         friend = next((f for f in found if f.userid == task.userid), found[0])
         task.state = DONE
@@ -348,5 +350,15 @@ def complete_matching(session: Session, tenant_id: int, added: list[FriendAdded]
         task.completed_userid = friend.userid
         task.finished_at = max(friend.added_at, task.created_at)
         task.updated_at = now
-        done += 1
-    return done
+        entries.append(
+            timeline.Entry(
+                friend.customer_id,
+                "add_friend_done",
+                task.finished_at,
+                friend.userid,
+                {"list": names.get(task.list_id, ""), "list_id": task.list_id, "task_id": task.id},
+                key=f"add_friend_done:{task.id}",
+            )
+        )
+    timeline.append_many(session, tenant_id, entries)
+    return len(tasks)

@@ -496,6 +496,7 @@ const en: typeof zhCN = {
       profile_edited: 'Profile edited',
       imported: 'Imported',
       phone_added: 'Phone added',
+      add_friend_done: 'Add-friend task done',
       erased: 'Personal data erased',
     },
     text: {
@@ -509,6 +510,7 @@ const en: typeof zhCN = {
       imported: 'The profile was created or updated by an import',
       importedRow: 'The profile was created or updated by an import (row {row} of the file)',
       phone_added: 'Added the phone number {phone}',
+      add_friend_done: 'The add-friend task of the list “{list}” is done',
       erased: "The customer's personal data was erased on request",
     },
     anonymous: {

@@ -489,6 +489,7 @@ export default {
       profile_edited: '修改资料',
       imported: '导入客户',
       phone_added: '添加手机号',
+      add_friend_done: '拓客任务完成',
       erased: '删除个人信息',
     },
     text: {
@@ -502,6 +503,7 @@ export default {
       imported: '客户资料由导入创建或更新',
       importedRow: '客户资料由导入创建或更新（文件第 {row} 行）',
       phone_added: '添加了手机号 {phone}',
+      add_friend_done: '拓客名单「{list}」的加好友任务已完成',
       erased: '客户个人信息已按要求删除',
     },
     anonymous: {
