@@ -37,10 +37,16 @@ DEMO_PASSWORD = "e2e-demo-password"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
+# Browser tests share one demo deployment. These make a new friend in it, which the customer
+# pages' tests count, so they run after every other browser test.
+RUN_LAST = ("test_add_friend.py",)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: Path(str(item.fspath)).name in RUN_LAST)
 
 
 def _free_port() -> int:
