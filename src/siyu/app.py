@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from siyu import __version__, health, jobs
 from siyu.addfriend.api import router as addfriend_router
+from siyu.addfriend.work_api import router as addfriend_work_router
 from siyu.api import errors
 from siyu.api.middleware import RequestLimits
 from siyu.audit.api import router as audit_router
@@ -56,6 +57,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     tags_router,
     transfers_router,
     addfriend_router,
+    addfriend_work_router,
 )
 
 

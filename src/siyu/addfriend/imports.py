@@ -270,7 +270,8 @@ def apply_rows(
                 }
             )
     if tasks:
-        session.execute(TASKS.insert(), tasks)
+        # With RETURNING, PostgreSQL gets multi-row INSERTs instead of a round trip per row.
+        session.execute(TASKS.insert().returning(TASKS.c.id), tasks).all()
     return tasks, dropped
 
 
@@ -286,16 +287,21 @@ def run(database: Database, list_id: int, *, fence: Callable[[Session], None]) -
         assigner = service.Assigner(target.userids, repository.load_in_list(session, list_id))
     columns = column_map(target.headers, target.mapping)
     full: set[str] = set()
-    for chunk in importing.chunks(
-        Path(target.stored_path),
-        target.filename,
-        columns,
-        check_row,
-        _locale(target),
-        after_row=target.last_row,
+    for number, chunk in enumerate(
+        importing.chunks(
+            Path(target.stored_path),
+            target.filename,
+            columns,
+            check_row,
+            _locale(target),
+            after_row=target.last_row,
+        ),
+        start=1,
     ):
         with database.transaction() as session:
             fence(session)
+            if number & (number - 1) == 0:  # the 1st, 2nd, 4th, 8th … chunk
+                repository.refresh_statistics(session)
             stored = session.get(AddFriendList, list_id)
             assert stored is not None
             if stored.state != IMPORTING:

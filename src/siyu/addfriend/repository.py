@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select, text
 from sqlalchemy.orm import Session
 
 from siyu.addfriend.models import (
@@ -286,6 +286,14 @@ def phone_hashes_of(
         ):
             found[customer_id].add(phone_hash)
     return found
+
+
+def refresh_statistics(session: Session) -> None:
+    """PostgreSQL's planner statistics of the tasks table, taken again. A bulk import grows the
+    table faster than autovacuum looks at it (or autovacuum is off): planned for the empty table
+    it was, the number lookups scan a list's every task instead of probing the index."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE add_friend_tasks"))
 
 
 def load_in_list(session: Session, list_id: int) -> dict[str, int]:

@@ -52,6 +52,7 @@ from siyu.addfriend.models import (
 from siyu.customers import phones, timeline
 from siyu.customers.hooks import FriendAdded
 from siyu.db import utcnow
+from siyu.errors import NotFound
 from siyu.stores import repository as stores
 
 TZ = ZoneInfo("Asia/Shanghai")  # the day a task is due, as staff in China count days
@@ -216,6 +217,13 @@ def plan_tenant(session: Session, tenant_id: int, userids: Iterable[str]) -> int
 
 
 # --- lists --------------------------------------------------------------------------------
+
+
+def get_list(session: Session, tenant_id: int, list_id: int) -> AddFriendList:
+    found = repository.get_list(session, tenant_id, list_id)
+    if found is None:
+        raise NotFound("add_friend_list")
+    return found
 
 
 def edit_list(
