@@ -301,7 +301,7 @@ def run(database: Database, list_id: int, *, fence: Callable[[Session], None]) -
         with database.transaction() as session:
             fence(session)
             if number & (number - 1) == 0:  # the 1st, 2nd, 4th, 8th … chunk
-                repository.refresh_statistics(session)
+                repository.refresh_statistics(session, phones=number == 1)
             stored = session.get(AddFriendList, list_id)
             assert stored is not None
             if stored.state != IMPORTING:

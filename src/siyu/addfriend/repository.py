@@ -288,12 +288,15 @@ def phone_hashes_of(
     return found
 
 
-def refresh_statistics(session: Session) -> None:
-    """PostgreSQL's planner statistics of the tasks table, taken again. A bulk import grows the
-    table faster than autovacuum looks at it (or autovacuum is off): planned for the empty table
-    it was, the number lookups scan a list's every task instead of probing the index."""
+def refresh_statistics(session: Session, *, phones: bool = False) -> None:
+    """PostgreSQL's planner statistics of the tasks table (and of customers' phones), taken
+    again. A bulk import grows the table faster than autovacuum looks at it (or autovacuum is
+    off, or customers were just bulk-loaded): planned for the empty table it was, the number
+    lookups scan a list's every task, or a tenant's every phone, instead of probing the index."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE add_friend_tasks"))
+        if phones:
+            session.execute(text("ANALYZE customer_phones"))
 
 
 def load_in_list(session: Session, list_id: int) -> dict[str, int]:
