@@ -270,8 +270,7 @@ def apply_rows(
                 }
             )
     if tasks:
-        # With RETURNING, PostgreSQL gets multi-row INSERTs instead of a round trip per row.
-        session.execute(TASKS.insert().returning(TASKS.c.id), tasks).all()
+        session.execute(TASKS.insert(), tasks)
     return tasks, dropped
 
 
@@ -301,7 +300,7 @@ def run(database: Database, list_id: int, *, fence: Callable[[Session], None]) -
         with database.transaction() as session:
             fence(session)
             if number & (number - 1) == 0:  # the 1st, 2nd, 4th, 8th … chunk
-                repository.refresh_statistics(session, phones=number == 1)
+                repository.refresh_statistics(session)
             stored = session.get(AddFriendList, list_id)
             assert stored is not None
             if stored.state != IMPORTING:

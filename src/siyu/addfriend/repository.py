@@ -225,18 +225,26 @@ def hashes_in_list(
 
 
 def hashes_of_friends(session: Session, tenant_id: int, hashes: Collection[str]) -> set[str]:
-    """Numbers that belong to customers who are a friend of some staff account now."""
-    return set(
+    """Numbers that belong to customers who are a friend of some staff account now. Two plain
+    lookups (phones by hash, then those customers by id), not a join: a join's plan depends on
+    statistics a bulk-loaded customers table may not have yet, and with a wrong one PostgreSQL
+    walks every customer of the tenant for each chunk of numbers."""
+    found = session.execute(
+        select(CustomerPhone.customer_id, CustomerPhone.phone_hash).where(
+            CustomerPhone.tenant_id == tenant_id, CustomerPhone.phone_hash.in_(list(hashes))
+        )
+    ).all()
+    if not found:
+        return set()
+    friends = set(
         session.scalars(
-            select(CustomerPhone.phone_hash)
-            .join(Customer, Customer.id == CustomerPhone.customer_id)
-            .where(
-                CustomerPhone.tenant_id == tenant_id,
-                CustomerPhone.phone_hash.in_(list(hashes)),
+            select(Customer.id).where(
+                Customer.id.in_({customer_id for customer_id, _ in found}),
                 Customer.status == ACTIVE,
             )
         )
     )
+    return {phone_hash for customer_id, phone_hash in found if customer_id in friends}
 
 
 def _open() -> Any:
@@ -288,15 +296,12 @@ def phone_hashes_of(
     return found
 
 
-def refresh_statistics(session: Session, *, phones: bool = False) -> None:
-    """PostgreSQL's planner statistics of the tasks table (and of customers' phones), taken
-    again. A bulk import grows the table faster than autovacuum looks at it (or autovacuum is
-    off, or customers were just bulk-loaded): planned for the empty table it was, the number
-    lookups scan a list's every task, or a tenant's every phone, instead of probing the index."""
+def refresh_statistics(session: Session) -> None:
+    """PostgreSQL's planner statistics of the tasks table, taken again. A bulk import grows the
+    table faster than autovacuum looks at it (or autovacuum is off): planned for the empty table
+    it was, the number lookups scan a list's every task instead of probing the index."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE add_friend_tasks"))
-        if phones:
-            session.execute(text("ANALYZE customer_phones"))
 
 
 def load_in_list(session: Session, list_id: int) -> dict[str, int]:
