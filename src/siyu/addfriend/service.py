@@ -92,9 +92,12 @@ def render_greeting(template: str, *, brand: str, staff: str, name: str) -> str:
 # --- handing out ------------------------------------------------------------------------------
 
 
-def on_the_staff(session: Session, tenant_id: int, userids: Iterable[str]) -> list[str]:
+def on_the_staff(
+    session: Session, tenant_id: int, userids: Iterable[str], statuses: dict[str, str] | None = None
+) -> list[str]:
     """``userids`` without repeats, each an account still on the staff (else UnknownStaff)."""
-    statuses = repository.staff_statuses(session, tenant_id)
+    if statuses is None:
+        statuses = repository.staff_statuses(session, tenant_id)
     chosen = list(dict.fromkeys(userids))
     for userid in chosen:
         if statuses.get(userid) != "active":
@@ -106,8 +109,8 @@ def resolve_staff(
     session: Session, tenant_id: int, userids: Iterable[str], store_ids: Collection[int]
 ) -> list[str]:
     """The chosen accounts and the staff of the chosen stores, those still on the staff."""
-    chosen = on_the_staff(session, tenant_id, userids)
     statuses = repository.staff_statuses(session, tenant_id)
+    chosen = on_the_staff(session, tenant_id, userids, statuses)
     of_stores = stores.userids_of_stores(session, tenant_id, store_ids)
     chosen += sorted(u for u in of_stores if statuses.get(u) == "active")
     chosen = list(dict.fromkeys(chosen))
