@@ -39,6 +39,10 @@ from tests.helpers import login  # noqa: E402
 
 TEST_DATABASE_URL = os.environ.get("SIYU_TEST_DATABASE_URL", "")
 
+# As the worker does: every job kind and every listener of another domain's hooks (an add-friend
+# task completing on a new friendship) registered, whichever test applies customers first.
+jobs.load_task_modules()
+
 
 def _database_url() -> str:
     return TEST_DATABASE_URL or f"sqlite:///{Path(_var_dir) / 'test.db'}"

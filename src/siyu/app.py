@@ -13,6 +13,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from siyu import __version__, health, jobs
+from siyu.addfriend.api import router as addfriend_router
+from siyu.addfriend.work_api import router as addfriend_work_router
 from siyu.api import errors
 from siyu.api.middleware import RequestLimits
 from siyu.audit.api import router as audit_router
@@ -61,6 +63,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     codes_router,
     groups_router,
     group_codes_router,
+    addfriend_router,
+    addfriend_work_router,
 )
 
 
@@ -98,7 +102,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
-        upload_paths=(f"{API_PREFIX}/customer-imports",),
+        upload_paths=(f"{API_PREFIX}/customer-imports", f"{API_PREFIX}/add-friend-lists"),
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.include_router(api_router())

@@ -101,6 +101,14 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"codes-demo:{tenant.id}",
     )
+    # A list of last year's buyers for two shop assistants to add, a few days under way.
+    jobs.submit(
+        session,
+        "addfriend.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"add-friend-demo:{tenant.id}",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

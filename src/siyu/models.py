@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and for ``siyu.db.Base.metadata``."""
 
+from siyu.addfriend.models import AddFriendList, AddFriendReject, AddFriendTask
 from siyu.audit.models import AuditEvent
 from siyu.auth.models import ApiToken, LoginFailure, LoginSession
 from siyu.codes.models import (
@@ -38,6 +39,9 @@ from siyu.wecom.models import WeComConnection, WeComEvent, WeComToken
 
 __all__ = [
     "Acquisition",
+    "AddFriendList",
+    "AddFriendReject",
+    "AddFriendTask",
     "ApiToken",
     "AuditEvent",
     "ChannelCode",

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.addfriend.models import AddFriendTask
 from siyu.app import API_PREFIX, DOMAIN_ROUTERS
 from siyu.customers.models import ChurnAlert
 from siyu.db import Base
@@ -24,6 +25,7 @@ from siyu.staff.models import StaffAccount
 from siyu.stores.models import Region
 from siyu.tags.models import Tag, TaggingRun, TagGroup
 from siyu.tenants.models import Tenant
+from tests.addfriend.factories import add_tasks, make_list
 from tests.factories import (
     make_channel_code,
     make_customer,
@@ -48,6 +50,13 @@ def _tagging_run(session: Session, tenant: Tenant) -> int:
     return run.id
 
 
+def _add_friend_list(session: Session, tenant: Tenant) -> int:
+    """A list of tenant B named with the marker, with one task."""
+    target = make_list(session, tenant, MARKER)
+    add_tasks(session, target, ["13955550001"], names=[MARKER])
+    return target.id
+
+
 # Path parameter -> a row of tenant B carrying the marker.
 ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "user_id": lambda session, tenant: make_user(session, tenant, display_name=MARKER).id,
@@ -66,6 +75,8 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "group_code_id": lambda session, tenant: make_group_code(session, tenant, MARKER).id,
     "customer_group_id": lambda session, tenant: _first(session, Group, tenant),
     "welcome_id": lambda session, tenant: _first(session, GroupWelcome, tenant),
+    "list_id": _add_friend_list,
+    "task_id": lambda session, tenant: _first(session, AddFriendTask, tenant),
 }
 
 
@@ -121,6 +132,11 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "editGroupCode": {"name": "changed by A", "group_ids": [1], "room_base_name": "A 群"},
     "createGroupWelcome": {"name": "A 的欢迎语", "text": "欢迎 %NICKNAME%"},
     "editGroupWelcome": {"name": "changed by A", "text": "changed by A"},
+    "uploadAddFriendList": {},  # not a file: refused before anything is stored
+    "editAddFriendList": {"name": "changed by A", "daily_limit": 5},
+    "mapAddFriendList": {"mapping": {}},
+    "skipAddFriendTask": {"reason": "other", "note": "changed by tenant A"},
+    "reassignAddFriendTasks": {"from_userid": "staff01", "to_userids": ["staff02"]},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

@@ -37,9 +37,9 @@ DEMO_PASSWORD = "e2e-demo-password"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
-# Modules whose tests bring new friends into the shared demo corp: they run after the tests
-# that count the demo's customers as seeded.
-RUN_LAST = ("test_channel_codes.py",)
+# Browser tests share one demo deployment. These make new friends in it, which the customer
+# pages' tests count, so they run after every other browser test.
+RUN_LAST = ("test_channel_codes.py", "test_add_friend.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

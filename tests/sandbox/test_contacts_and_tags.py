@@ -205,3 +205,22 @@ def test_mark_tag_needs_a_friend_and_known_tags(client: TestClient, wecom: WeCom
     )
     marks = client.get("/sandbox/inspect/effects", params={"kind": "mark_tag"}).json()
     assert marks["count"] == 1
+
+
+def test_added_by_phone_with_the_number_kept_as_the_remark_mobile(
+    client: TestClient, wecom: WeCom
+) -> None:
+    """The staff member searched the number and sent the request: WeCom reports the number only
+    because it was kept as the remark mobile, and the member as the one who asked."""
+    body = {"userid": "wangfang", "customer": {"name": "林一"}, "phone": "13700000001"}
+    by_staff = client.post("/sandbox/simulate/add_by_phone", json=body).json()["external_userid"]
+    follow = wecom.get("externalcontact/get", external_userid=by_staff)["follow_user"][0]
+    assert follow["remark_mobiles"] == ["13700000001"]
+    assert (follow["add_way"], follow["oper_userid"]) == (2, "wangfang")
+    # Without the number: the customer found the member's number and asked; nothing reported.
+    by_customer = client.post(
+        "/sandbox/simulate/add_by_phone", json={"userid": "wangfang", "customer": {"name": "林二"}}
+    ).json()["external_userid"]
+    follow = wecom.get("externalcontact/get", external_userid=by_customer)["follow_user"][0]
+    assert follow["remark_mobiles"] == []
+    assert (follow["add_way"], follow["oper_userid"]) == (2, by_customer)

@@ -54,6 +54,11 @@ class Permission(StrEnum):
     GROUPS_READ = "groups:read"
     # Sync groups from WeCom; create, edit and delete group codes and group welcome templates.
     GROUPS_MANAGE = "groups:manage"
+    # Add-friend lists (拓客名单): see them and their tasks; upload, start, reassign, cancel;
+    # work the tasks of the staff accounts one operates (the phone numbers shown in full).
+    ADD_FRIEND_READ = "add_friend:read"
+    ADD_FRIEND_MANAGE = "add_friend:manage"
+    ADD_FRIEND_WORK = "add_friend:work"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -78,6 +83,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CODES_MANAGE,
             Permission.GROUPS_READ,
             Permission.GROUPS_MANAGE,
+            Permission.ADD_FRIEND_READ,
+            Permission.ADD_FRIEND_MANAGE,
+            Permission.ADD_FRIEND_WORK,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -91,9 +99,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_READ,
             Permission.CUSTOMERS_EDIT,
             Permission.CODES_READ,
+            # The lists' progress and tasks of their stores' staff accounts.
+            Permission.ADD_FRIEND_READ,
+            Permission.ADD_FRIEND_WORK,
         }
     ),
-    Role.STAFF: frozenset({Permission.DASHBOARD_READ}),
+    Role.STAFF: frozenset({Permission.DASHBOARD_READ, Permission.ADD_FRIEND_WORK}),
 }
 
 # What an integrator's API token may be granted: reading and pushing data, never administration.

@@ -5,10 +5,8 @@ follows the stored progress either way."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -129,15 +127,13 @@ def import_file(
     from siyu.customers import imports
     from siyu.customers.models import CustomerImport
     from siyu.db import get_database
+    from siyu.sheets import importing
 
     jobs.load_task_modules()
     database = get_database()
     tenant_id = _tenant_id(tenant)
-    stored = (
-        imports.upload_dir(get_settings().var_dir, tenant_id)
-        / f"{uuid.uuid4().hex}{path.suffix.lower()}"
-    )
-    shutil.copyfile(path, stored)
+    with path.open("rb") as source:
+        stored = importing.store_upload(source, path.name, get_settings().var_dir, tenant_id)
     with database.transaction() as session:
         imp = imports.create(
             session, tenant_id, filename=path.name, stored=stored, member_id=None, locale="zh-CN"

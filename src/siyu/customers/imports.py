@@ -7,11 +7,11 @@ hash), so importing the same file again changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +24,14 @@ from siyu.customers.errors import ImportStarted
 from siyu.customers.models import Customer, CustomerImport, CustomerPhone, ImportReject
 from siyu.customers.service import CUSTOMERS, PHONES
 from siyu.db import Database, insert_rows_ignoring, utcnow
-from siyu.errors import NotFound, SiyuError
+from siyu.errors import NotFound
 from siyu.i18n import Locale
-from siyu.sheets import (
-    ColumnMap,
-    RequiredFieldUnmapped,
-    SheetReader,
-    open_sheet,
-    suggest_mapping,
-    write_xlsx,
-)
+from siyu.sheets import ColumnMap, RequiredFieldUnmapped, importing, suggest_mapping
+from siyu.sheets.importing import Problem
 from siyu.staff.models import StaffAccount
 from siyu.tags.models import Tag, TagGroup
 from siyu.tags.service import tag_customers
 
-CHUNK_ROWS = 1000
-PREVIEW_ROWS = 20
 CUSTOM = "custom:"
 
 # Field → column names it is usually found under, most telling first.
@@ -126,14 +118,6 @@ class Row:
     profile: dict[str, str] = field(default_factory=dict)
     custom: dict[str, str] = field(default_factory=dict)
     tag_ids: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Problem:
-    row: int
-    column: str
-    value: str
-    reason: str
 
 
 @dataclass
@@ -507,90 +491,29 @@ class Progress:
     rejected: int = 0
 
 
-def read_chunks(
-    reader: SheetReader,
-    columns: ColumnMap,
-    lookups: Lookups,
-    locale: Locale,
-    *,
-    after_row: int = 0,
-    chunk_rows: int = CHUNK_ROWS,
-) -> Iterator[tuple[list[Row], list[Problem], int]]:
-    """Checked rows in chunks: (valid rows, problems, last sheet row number of the chunk)."""
-    rows: list[Row] = []
-    problems: list[Problem] = []
-    read = 0
-    last = after_row
-    for number, raw in reader:
-        if number <= after_row:
-            continue
-        last = number
-        row, found = check(number, columns.apply(raw), columns, lookups, locale)
-        if row is not None:
-            rows.append(row)
-        problems += found
-        read += 1
-        if read >= chunk_rows:
-            yield rows, problems, last
-            rows, problems, read = [], [], 0
-    if read or rows or problems:
-        yield rows, problems, last
-
-
 def record_problems(
     session: Session, tenant_id: int, import_id: int, problems: Iterable[Problem]
 ) -> None:
     session.execute(
         ImportReject.__table__.insert(),  # type: ignore[attr-defined]
-        [
-            {
-                "tenant_id": tenant_id,
-                "import_id": import_id,
-                "row": p.row,
-                "column": p.column[:200],
-                "value": p.value[:500],
-                "reason": p.reason[:300],
-            }
-            for p in problems
-        ],
+        importing.reject_rows(tenant_id, {"import_id": import_id}, problems),
     )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _check(imp: CustomerImport, session: Session, locale: Locale) -> importing.Check[Row]:
+    columns = column_map(imp.headers, imp.mapping)
+    lookups = Lookups.load(session, imp.tenant_id)
+    return partial(check, columns=columns, lookups=lookups, locale=locale)
 
 
 def preview(
-    session: Session, imp: CustomerImport, locale: Locale, limit: int = PREVIEW_ROWS
+    session: Session, imp: CustomerImport, locale: Locale, limit: int = importing.PREVIEW_ROWS
 ) -> list[dict[str, Any]]:
     """The first rows as they would be imported, each with its problems."""
     columns = column_map(imp.headers, imp.mapping)
-    lookups = Lookups.load(session, imp.tenant_id)
-    shown: list[dict[str, Any]] = []
-    with open_sheet(Path(imp.stored_path), imp.filename) as reader:
-        for number, raw in reader:
-            values = columns.apply(raw)
-            _, problems = check(number, values, columns, lookups, locale)
-            shown.append(
-                {
-                    "row": number,
-                    "values": values,
-                    "problems": [{"column": p.column, "reason": p.reason} for p in problems],
-                }
-            )
-            if len(shown) >= limit:
-                break
-    return shown
-
-
-REPORT_HEADERS: dict[Locale, list[str]] = {
-    "zh-CN": ["行号", "列", "值", "原因"],
-    "en": ["Row", "Column", "Value", "Reason"],
-}
+    return importing.preview(
+        Path(imp.stored_path), imp.filename, columns, _check(imp, session, locale), limit
+    )
 
 
 def write_report(session: Session, import_id: int, target: Path, locale: Locale) -> int:
@@ -604,19 +527,12 @@ def write_report(session: Session, import_id: int, target: Path, locale: Locale)
             .execution_options(yield_per=2000)
         )
     )
-    title = "被拒绝的行" if locale == "zh-CN" else "Rejected rows"
-    return write_xlsx(target, REPORT_HEADERS[locale], rows, sheet_title=title)
+    return importing.write_report(target, rows, locale)
 
 
 # --- the import's life: upload, map, start -----------------------------------------------------
 
 IMPORT_JOB = "customers.import"
-
-
-def upload_dir(var_dir: Path, tenant_id: int) -> Path:
-    path = var_dir / "uploads" / str(tenant_id)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def create(
@@ -630,22 +546,17 @@ def create(
 ) -> CustomerImport:
     """Register an uploaded file: read its header row (refusing what is not a sheet) and
     suggest a column mapping."""
-    with open_sheet(stored, filename) as reader:
-        headers = list(reader.headers)
-        hint = reader.total_rows_hint()  # counts the sheet's rows, the header row among them
-        if hint is not None:
-            hint = max(hint - reader.header_row, 0)
-        sheet_format = str(reader.format)
+    info = importing.inspect(stored, filename)
     imp = CustomerImport(
         tenant_id=tenant_id,
         filename=filename[:255],
         stored_path=str(stored),
-        sha256=file_sha256(stored),
-        format=sheet_format[:10],
-        size=stored.stat().st_size,
-        headers=headers,
-        mapping=suggest(headers),
-        rows_hint=hint,
+        sha256=info.sha256,
+        format=info.format,
+        size=info.size,
+        headers=info.headers,
+        mapping=suggest(info.headers),
+        rows_hint=info.rows_hint,
         created_by=member_id,
         locale=locale,
     )
@@ -692,38 +603,30 @@ def run(database: Database, import_id: int, *, fence: Callable[[Session], None])
         if imp is None or imp.state != "running":
             return
         session.expunge(imp)
-        lookups = Lookups.load(session, imp.tenant_id)
-    locale: Locale = "en" if imp.locale == "en" else "zh-CN"
+        locale: Locale = "en" if imp.locale == "en" else "zh-CN"
+        check_row = _check(imp, session, locale)
     columns = column_map(imp.headers, imp.mapping)
-    sheet_problems: list[Problem] = []
-
-    def on_problem(row: int, column: str, value: str, error: SiyuError) -> None:
-        sheet_problems.append(Problem(row, column, value, error.message(locale)))
-
     actor = f"import#{imp.id}"
-    with open_sheet(Path(imp.stored_path), imp.filename, on_problem=on_problem) as reader:
-        for rows, problems, last in read_chunks(
-            reader, columns, lookups, locale, after_row=imp.last_row
-        ):
-            for row in rows:
-                row.tag_ids = list(dict.fromkeys(row.tag_ids + imp.tag_ids))
-            with database.transaction() as session:
-                fence(session)
-                done = apply_rows(
-                    session, imp.tenant_id, rows, source_key=imp.sha256, actor=actor, now=utcnow()
-                )
-                found = problems + sheet_problems
-                sheet_problems.clear()
-                if found:
-                    record_problems(session, imp.tenant_id, imp.id, found)
-                stored = session.get(CustomerImport, imp.id)
-                assert stored is not None
-                stored.rows_read += len(rows) + len({p.row for p in problems})
-                stored.last_row = last
-                stored.created += done.created
-                stored.updated += done.updated
-                stored.unchanged += done.unchanged
-                stored.rejected += len({p.row for p in found})
+    for chunk in importing.chunks(
+        Path(imp.stored_path), imp.filename, columns, check_row, locale, after_row=imp.last_row
+    ):
+        for row in chunk.rows:
+            row.tag_ids = list(dict.fromkeys(row.tag_ids + imp.tag_ids))
+        with database.transaction() as session:
+            fence(session)
+            done = apply_rows(
+                session, imp.tenant_id, chunk.rows, source_key=imp.sha256, actor=actor, now=utcnow()
+            )
+            if chunk.problems:
+                record_problems(session, imp.tenant_id, imp.id, chunk.problems)
+            stored = session.get(CustomerImport, imp.id)
+            assert stored is not None
+            stored.rows_read += chunk.read
+            stored.last_row = chunk.last_row
+            stored.created += done.created
+            stored.updated += done.updated
+            stored.unchanged += done.unchanged
+            stored.rejected += chunk.rejected
     with database.transaction() as session:
         fence(session)
         stored = session.get(CustomerImport, imp.id)

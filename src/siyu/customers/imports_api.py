@@ -4,24 +4,20 @@ preview, start it, watch its progress, download the rejected rows; export a filt
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-import uuid
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from starlette.background import BackgroundTask
 
 from siyu.api.deps import DbSession, Paging, require
 from siyu.api.errors import responses
+from siyu.api.files import download, save_upload, temp_path
 from siyu.audit import service as audit
 from siyu.auth.api import AUTH
 from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
-from siyu.config import get_settings
 from siyu.customers import imports, phones, repository
 from siyu.customers.api import Filters, scoped
 from siyu.customers.errors import ImportStarted
@@ -134,12 +130,7 @@ def upload(
 ) -> ImportPreview:
     """Upload an .xlsx or .csv (UTF-8 or GBK); answers its columns, a suggested mapping and a
     preview of the first rows. Nothing is imported until the import is started."""
-    filename = Path(file.filename or "upload").name or "upload"
-    target = imports.upload_dir(get_settings().var_dir, principal.tenant_id)
-    stored = target / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:8]}"
-    with stored.open("wb") as out:
-        while block := file.file.read(1 << 20):
-            out.write(block)
+    filename, stored = save_upload(file, principal.tenant_id)
     try:
         imp = imports.create(
             session,
@@ -239,25 +230,9 @@ def start_import(session: DbSession, principal: Import, import_id: int) -> Impor
 def download_rejects(session: DbSession, principal: Import, import_id: int) -> FileResponse:
     """The rejected rows (row number, column, value, reason) as .xlsx."""
     imp = _import(session, principal, import_id)
-    path = _temp_path(".xlsx")
+    path = temp_path(".xlsx")
     imports.write_report(session, imp.id, path, principal.locale)
-    name = f"rejected-rows-{imp.id}.xlsx"
-    return _download(path, name)
-
-
-def _temp_path(suffix: str) -> Path:
-    handle = tempfile.NamedTemporaryFile(prefix="siyu-", suffix=suffix, delete=False)  # noqa: SIM115
-    handle.close()
-    return Path(handle.name)
-
-
-def _download(path: Path, name: str) -> FileResponse:
-    return FileResponse(
-        path,
-        filename=name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+    return download(path, f"rejected-rows-{imp.id}.xlsx")
 
 
 EXPORT_HEADERS = {
@@ -308,7 +283,7 @@ def export_customers(session: DbSession, principal: Export, filters: Filters) ->
     f = scoped(session, principal, filters)
     full = principal.can(Permission.CUSTOMERS_PHONES)
     locale = principal.locale
-    path = _temp_path(".xlsx")
+    path = temp_path(".xlsx")
 
     def rows() -> Any:
         query = repository.filtered(principal.tenant_id, f).order_by(Customer.id)
@@ -334,7 +309,7 @@ def export_customers(session: DbSession, principal: Export, filters: Filters) ->
         entity_id="list",
         after={"rows": count, "phones": "full" if full else "masked"},
     )
-    return _download(path, f"customers-{dt.date.today().isoformat()}.xlsx")
+    return download(path, f"customers-{dt.date.today().isoformat()}.xlsx")
 
 
 def _export_rows(

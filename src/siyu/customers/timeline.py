@@ -3,8 +3,9 @@
 
 Kinds in use: ``friend_added``, ``friend_deleted_by_customer``, ``friend_deleted_by_staff``,
 ``friend_removed``, ``tagged``, ``untagged``, ``profile_edited``, ``imported``, ``transferred``,
-``erased``. A ``key`` makes an append idempotent: the same key twice is one event, which is how a
-retried callback or job stays one line on the timeline.
+``erased``, ``add_friend_done`` (an add-friend task completed by the friendship). A ``key``
+makes an append idempotent: the same key twice is one event, which is how a retried callback or
+job stays one line on the timeline.
 """
 
 from __future__ import annotations

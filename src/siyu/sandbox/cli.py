@@ -148,15 +148,23 @@ def add_by_phone(
     userid: Annotated[str, typer.Option(help="The staff member found by phone")],
     customer_name: Annotated[str, typer.Option()],
     gender: Annotated[int, typer.Option()] = 0,
+    phone: Annotated[
+        str,
+        typer.Option(
+            help="The customer's number: the staff member searched it, kept it as the remark"
+            " mobile, and the customer accepted (an add-friend task completes itself)"
+        ),
+    ] = "",
     corp_id: Corp = DEMO_CORP.corp_id,
     wait: Wait = False,
     url: Url = "",
 ) -> None:
-    """A customer adds a staff member by phone number (add_way 2)."""
+    """A friendship made by phone number (add_way 2)."""
     body = {
         "corp_id": corp_id,
         "userid": userid,
         "customer": {"name": customer_name, "gender": gender},
+        "phone": phone,
     }
     _call("POST", url, "/sandbox/simulate/add_by_phone", body, wait=wait)
 

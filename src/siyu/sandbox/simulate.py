@@ -97,8 +97,11 @@ def befriend(
     *,
     add_way: int,
     state: str,
+    remark_mobiles: list[str] | None = None,
+    oper_userid: str = "",
 ) -> Json:
-    """The customer becomes the staff member's friend: follow row, welcome code, add event."""
+    """The customer becomes the staff member's friend: follow row, welcome code, add event.
+    ``oper_userid`` is who asked (the customer unless said otherwise)."""
     now = runtime.clock.ts()
     existing = follow(session, corp.corp_id, userid, customer.external_userid)
     if existing is None:
@@ -110,9 +113,12 @@ def befriend(
                 createtime=now,
                 add_way=add_way,
                 state=state,
-                oper_userid=customer.external_userid,
+                oper_userid=oper_userid or customer.external_userid,
+                remark_mobiles=list(remark_mobiles or []),
             )
         )
+    elif remark_mobiles:
+        existing.remark_mobiles = list(dict.fromkeys([*existing.remark_mobiles, *remark_mobiles]))
     code = new_id("", 43)
     session.add(
         WelcomeCode(
@@ -185,17 +191,37 @@ class AddByPhone(BaseModel):
     userid: str
     customer: Customer
     corp_id: str = ""
+    phone: str = Field(
+        "",
+        max_length=32,
+        description="The customer's number, kept as the follow's remark mobile (备注手机号): the "
+        "staff member searched it and sent the request, the customer accepted",
+    )
 
 
 @router.post("/add_by_phone")
 def add_by_phone(request: Request, body: AddByPhone, wait: Wait = False) -> Json:
-    """A customer searches a staff member's phone number and adds them (add_way 2)."""
+    """A friendship found by phone number (add_way 2, 搜索手机号). Without ``phone``: the
+    customer searched the staff member's number and added them. With ``phone``: the staff member
+    searched the customer's number, sent the request and kept the number as the remark mobile
+    (WeCom's client offers to), and the customer accepted — WeCom reports ``remark_mobiles``
+    only when someone set it, by hand or through ``externalcontact/remark``."""
     runtime = runtime_of(request)
     with runtime.database.transaction() as session:
         corp = corp_of(session, body.corp_id)
         staff_member(session, corp.corp_id, body.userid)
         customer = customer_of(session, corp.corp_id, body.customer)
-        result = befriend(session, runtime, corp, body.userid, customer, add_way=2, state="")
+        result = befriend(
+            session,
+            runtime,
+            corp,
+            body.userid,
+            customer,
+            add_way=2,
+            state="",
+            remark_mobiles=[body.phone] if body.phone else None,
+            oper_userid=body.userid if body.phone else "",
+        )
     return finish(runtime, result, wait)
 
 

@@ -5,6 +5,7 @@ writing streams too (openpyxl's write-only mode). Every text written is kept fro
 formula in Excel, and every upload is bounded by :class:`SheetLimits`.
 """
 
+from siyu.sheets import importing
 from siyu.sheets.cells import cell_text, looks_like_formula
 from siyu.sheets.errors import (
     CellTooLong,
@@ -51,6 +52,7 @@ __all__ = [
     "SheetTooManyColumns",
     "UnknownField",
     "cell_text",
+    "importing",
     "looks_like_formula",
     "normalise_name",
     "open_sheet",

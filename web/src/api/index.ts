@@ -11,6 +11,13 @@ import type {
   QrSize,
   WelcomeLog,
   WelcomeQuery,
+  AddFriendList,
+  AddFriendListDetail,
+  AddFriendListEdit,
+  AddFriendSkipReason,
+  AddFriendTask,
+  AddFriendTaskQuery,
+  AddFriendToday,
   CustomerExportQuery,
   CustomerImport,
   CustomerImportPreview,
@@ -241,3 +248,33 @@ export const getChannelResults = (query: ChannelResultsQuery = {}) =>
   request<ChannelResults>('GET', `${V1}/channel-results`, { query: { ...query } })
 export const exportChannelResults = (query: ChannelResultsQuery = {}) =>
   requestFile('GET', `${V1}/channel-results.xlsx`, { query: { ...query } })
+// add-friend lists (拓客名单) and their tasks
+export const listAddFriendLists = (query: PageQuery = {}) =>
+  request<Page<AddFriendList>>('GET', `${V1}/add-friend-lists`, { query: { ...query } })
+/** Uploads a phone list: a draft with its columns, a suggested mapping and a preview. */
+export const uploadAddFriendList = (file: File) =>
+  uploadFile<AddFriendListDetail>(`${V1}/add-friend-lists`, file)
+export const getAddFriendList = (id: number) =>
+  request<AddFriendListDetail>('GET', `${V1}/add-friend-lists/${id}`)
+export const editAddFriendList = (id: number, body: AddFriendListEdit) =>
+  request<AddFriendListDetail>('PATCH', `${V1}/add-friend-lists/${id}`, { body })
+export const mapAddFriendList = (id: number, mapping: Record<string, string>) =>
+  request<AddFriendListDetail>('PUT', `${V1}/add-friend-lists/${id}/mapping`, { body: { mapping } })
+export const startAddFriendList = (id: number) =>
+  request<AddFriendListDetail>('POST', `${V1}/add-friend-lists/${id}/start`)
+export const cancelAddFriendList = (id: number) =>
+  request<AddFriendListDetail>('POST', `${V1}/add-friend-lists/${id}/cancel`)
+export const deleteAddFriendList = (id: number) => request<void>('DELETE', `${V1}/add-friend-lists/${id}`)
+export const downloadAddFriendRejects = (id: number) =>
+  requestFile('GET', `${V1}/add-friend-lists/${id}/rejects.xlsx`)
+export const listAddFriendTasks = (query: AddFriendTaskQuery = {}) =>
+  request<Page<AddFriendTask>>('GET', `${V1}/add-friend-tasks`, { query: { ...query } })
+export const reassignAddFriendTasks = (body: { from_userid: string; to_userids: string[]; list_id?: number }) =>
+  request<{ moved: number }>('POST', `${V1}/add-friend-tasks/reassign`, { body })
+/** Today's tasks of the accounts you operate, or of `userid`. */
+export const getAddFriendToday = (userid?: string) =>
+  request<AddFriendToday>('GET', `${V1}/add-friend/today`, { query: { userid } })
+export const markAddFriendTaskSent = (id: number) =>
+  request<AddFriendTask>('POST', `${V1}/add-friend-tasks/${id}/sent`)
+export const skipAddFriendTask = (id: number, reason: AddFriendSkipReason, note = '') =>
+  request<AddFriendTask>('POST', `${V1}/add-friend-tasks/${id}/skip`, { body: { reason, note } })

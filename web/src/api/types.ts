@@ -934,3 +934,114 @@ export interface ChannelResultsQuery {
   code_id?: number
   userid?: string
 }
+
+// ---- add-friend lists (拓客名单) --------------------------------------------------------------
+
+export type AddFriendListState = 'draft' | 'importing' | 'active' | 'cancelled' | 'failed'
+export type AddFriendTaskState = 'pending' | 'sent' | 'done' | 'skipped' | 'cancelled'
+export type AddFriendSkipReason = 'no_such_number' | 'refused' | 'already_added' | 'other'
+
+/** Tasks by progress; `done_by_other`: the customer became a friend of another account. */
+export interface AddFriendCounts {
+  pending: number
+  sent: number
+  done: number
+  done_by_other: number
+  skipped: number
+  cancelled: number
+  total: number
+}
+
+export interface AddFriendList {
+  id: number
+  name: string
+  state: AddFriendListState
+  filename: string
+  headers: string[]
+  mapping: Record<string, string>
+  userids: string[]
+  store_ids: number[]
+  daily_limit: number
+  /** 验证语 template: {品牌} {员工} {客户}. */
+  greeting: string
+  start_day: string | null
+  rows_hint: number | null
+  rows_read: number
+  added: number
+  existing_customers: number
+  duplicates: number
+  open_elsewhere: number
+  rejected: number
+  error: string
+  created_at: string
+  started_at: string | null
+  imported_at: string | null
+  cancelled_at: string | null
+  counts: AddFriendCounts
+}
+
+export interface AddFriendStaffProgress {
+  userid: string
+  name: string | null
+  left: boolean
+  counts: AddFriendCounts
+  due_today: number
+}
+
+export interface AddFriendListDetail extends AddFriendList {
+  fields: { name: string; aliases: string[]; required: boolean }[]
+  preview: ImportPreviewRow[]
+  by_staff: AddFriendStaffProgress[]
+  today: string
+  days_left: number | null
+}
+
+export interface AddFriendListEdit {
+  name?: string
+  greeting?: string
+  daily_limit?: number
+  userids?: string[]
+  store_ids?: number[]
+  start_day?: string
+}
+
+export interface AddFriendTask {
+  id: number
+  list_id: number
+  list_name: string
+  row: number
+  /** In full for who works the task or may see phones; masked otherwise. */
+  phone: string
+  phone_masked: boolean
+  name: string
+  note: string
+  source: string
+  userid: string
+  staff_name: string | null
+  due_day: string | null
+  state: AddFriendTaskState
+  skip_reason: string
+  skip_note: string
+  customer_id: number | null
+  completed_userid: string | null
+  by_other: boolean
+  /** The list's greeting filled in for this task. */
+  greeting: string
+  sent_at: string | null
+  finished_at: string | null
+}
+
+export interface AddFriendTaskQuery extends PageQuery {
+  list_id?: number
+  userid?: string
+  state?: AddFriendTaskState
+  day?: string
+}
+
+export interface AddFriendToday {
+  today: string
+  userids: string[]
+  operated: string[]
+  daily_limit: number
+  tasks: AddFriendTask[]
+}

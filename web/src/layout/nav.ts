@@ -2,6 +2,8 @@ import type { Component } from 'vue'
 import {
   ChatDotRound,
   ChatLineSquare,
+  Checked,
+  Phone,
   Connection,
   DataAnalysis,
   DataBoard,
@@ -64,6 +66,8 @@ export const upcomingNav: NavItem[] = [
 export const acquisitionNav: NavItem[] = [
   { name: 'codes', path: '/codes', icon: Grid, permission: 'codes:read' },
   { name: 'groupCodes', path: '/group-codes', icon: Grid, permission: 'groups:read' },
+  { name: 'addFriend', path: '/add-friend', icon: Phone, permission: 'add_friend:read' },
+  { name: 'addFriendToday', path: '/add-friend/today', icon: Checked, permission: 'add_friend:work' },
   { name: 'codeResults', path: '/code-results', icon: TrendCharts, permission: 'codes:read' },
   { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
 ]

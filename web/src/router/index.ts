@@ -74,6 +74,30 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.churn', permission: 'customers:read' },
       },
       {
+        path: 'add-friend',
+        name: 'addFriend',
+        component: () => import('@/pages/AddFriendListsPage.vue'),
+        meta: { titleKey: 'nav.addFriend', permission: 'add_friend:read' },
+      },
+      {
+        path: 'add-friend/new',
+        name: 'addFriendNew',
+        component: () => import('@/pages/AddFriendImportPage.vue'),
+        meta: { titleKey: 'nav.addFriendNew', permission: 'add_friend:manage' },
+      },
+      {
+        path: 'add-friend/today',
+        name: 'addFriendToday',
+        component: () => import('@/pages/AddFriendTodayPage.vue'),
+        meta: { titleKey: 'nav.addFriendToday', permission: 'add_friend:work' },
+      },
+      {
+        path: 'add-friend/:id(\\d+)',
+        name: 'addFriendList',
+        component: () => import('@/pages/AddFriendListPage.vue'),
+        meta: { titleKey: 'nav.addFriendList', permission: 'add_friend:read' },
+      },
+      {
         path: 'transfers',
         name: 'transfers',
         component: () => import('@/pages/TransfersPage.vue'),
