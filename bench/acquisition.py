@@ -404,7 +404,7 @@ def main() -> None:
             f"{r.duplicates:,}",
             others or "—",
         )
-    Console().print(table)
+    Console(width=200).print(table)
     if len(results) == 2 and results[0].latencies and results[1].latencies:
         ratio = results[1].pct(0.99) / results[0].pct(0.99)
         Console().print(f"p99 ratio naive / siyu: {ratio:.1f}×")

@@ -20,6 +20,7 @@ from siyu.codes.models import ChannelCode, WelcomeSend
 from siyu.customers import service as customers
 from siyu.db import get_database, utcnow
 from siyu.wecom import callbacks, service
+from siyu.wecom.errors import WeComError
 from siyu.wecom.models import WeComEvent
 
 app = create_app()
@@ -129,7 +130,14 @@ async def naive_greet(
             )
             welcome = code.welcome if code is not None else {}
         content = codes.content_for(welcome, detail.external_contact.name, userid, utcnow())
-        client.send_welcome_msg(str(fields.get("WelcomeCode", "")), content)
+        status, errcode = "sent", None
+        try:
+            client.send_welcome_msg(str(fields.get("WelcomeCode", "")), content)
+        except WeComError as exc:  # recorded like Siyu's outcomes, so both runs count alike
+            status, errcode = (
+                ("expired" if exc.errcode in (41049, 41050) else "failed"),
+                exc.errcode,
+            )
         with database.transaction() as session:
             session.add(
                 WelcomeSend(
@@ -140,9 +148,10 @@ async def naive_greet(
                     external_userid=external_userid,
                     welcome_key=f"naive:{fields.get('WelcomeCode', '')}",
                     welcome_code=str(fields.get("WelcomeCode", "")),
-                    status="sent",
+                    status=status,
+                    errcode=errcode,
                     added_at=utcnow(),
-                    sent_at=utcnow(),
+                    sent_at=utcnow() if status == "sent" else None,
                     content=content,
                 )
             )

@@ -53,6 +53,8 @@ log = logging.getLogger("siyu.codes")
 # A welcome left unsent this long after Siyu heard of the friend is past WeCom's 20 seconds
 # whatever the clocks say: stop retrying and record it.
 WELCOME_GIVE_UP = dt.timedelta(seconds=60)
+WELCOME_WINDOW = dt.timedelta(seconds=20)
+CLOCK_SLACK = dt.timedelta(seconds=5)  # WeCom's clock and ours, a little apart
 CONTACT_WAY_SCENE_QR = 2
 CONTACT_WAY_MULTI = 2
 LIST_WINDOW = dt.timedelta(days=89)  # list_contact_way looks back at most 90 days
@@ -174,7 +176,10 @@ def send_welcome(database: Database, job_row: Job) -> None:
             return
         hold_lease(session, job_row)
         interrupted = row.status == SENDING
-        if utcnow() - row.created_at > WELCOME_GIVE_UP:
+        late = utcnow() - row.added_at > WELCOME_WINDOW + CLOCK_SLACK
+        if late or utcnow() - row.created_at > WELCOME_GIVE_UP:
+            # Past WeCom's window by WeCom's own time of the friendship: asking would only
+            # hear 41050, and the call is better spent on a friend who can still be greeted.
             _settle(row, UNCONFIRMED if interrupted else EXPIRED, "window_passed")
             return
         row.status, row.attempts = SENDING, row.attempts + 1

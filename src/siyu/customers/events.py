@@ -8,6 +8,8 @@ applied at once, raising a churn alert unless a transfer moved the customer.
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy.orm import Session
 
 from siyu.customers import service
@@ -15,6 +17,7 @@ from siyu.customers.models import DELETED_BY_CUSTOMER, DELETED_BY_STAFF, TRANSFE
 from siyu.wecom.events import Fields, handles
 
 EVENT = "change_external_contact"
+URGENT_SECONDS = 15  # of WeCom's 20-second welcome window
 BY_TRANSFER = "DELETE_BY_TRANSFER"
 
 
@@ -38,7 +41,13 @@ def refresh_on_change(session: Session, tenant_id: int, fields: Fields) -> None:
         announce = None
         if change in ("add_external_contact", "add_half_external_contact") and userid:
             announce = {"userid": userid, "welcome_code": str(fields.get("WelcomeCode", ""))}
-        service.request_refresh(session, tenant_id, external_userid, reason, announce=announce)
+        # A new friend still inside WeCom's welcome window is read (and greeted) at once; one
+        # whose window has passed while the queue was long waits its turn at the back, so a
+        # burst greets the friends it still can instead of arriving late for all of them.
+        urgent = announce is not None and time.time() - created <= URGENT_SECONDS
+        service.request_refresh(
+            session, tenant_id, external_userid, reason, announce=announce, urgent=urgent
+        )
 
 
 @handles(EVENT, "del_follow_user")

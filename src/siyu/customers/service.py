@@ -724,10 +724,12 @@ def request_refresh(
     reason: str,
     *,
     announce: dict[str, str] | None = None,
+    urgent: bool = False,
 ) -> None:
     """Read one customer again from WeCom (after a callback that says it changed).
     ``announce`` (``userid``, ``welcome_code``) is an add callback's friendship, told to the
-    :mod:`hooks` listeners with its welcome code once the customer is stored."""
+    :mod:`hooks` listeners with its welcome code once the customer is stored; ``urgent`` runs
+    the read next on this worker thread (see :func:`siyu.jobs.chain_after`)."""
     payload: dict[str, object] = {"tenant_id": tenant_id, "external_userid": external_userid}
     if announce:
         payload["announce"] = announce
@@ -735,7 +737,7 @@ def request_refresh(
         session,
         REFRESH_JOB,
         payload,
-        chain=bool(announce),  # a new friend waits for the welcome: read them at once
+        chain=urgent,  # a new friend waiting for the welcome: read at once, on this thread
         tenant_id=tenant_id,
         key=f"customer-refresh:{tenant_id}:{external_userid}:{reason}",
     )
