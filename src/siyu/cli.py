@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Annotated
 
@@ -189,6 +190,7 @@ def up() -> None:
     _wait_until_serving(settings.console_url, children[0])
     _wait_until_serving(settings.sandbox_url, children[2], path="/cgi-bin/gettoken")
     callback = _point_sandbox_at_siyu(settings)
+    threading.Thread(target=_demo_visitors, args=(settings,), daemon=True).start()
     console.rule("[bold]Siyu 私域")
     console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
     console.print(
@@ -219,6 +221,54 @@ def up() -> None:
                 child.kill()
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
     raise typer.Exit(1 if failed else 0)
+
+
+DEMO_VISITORS = ("林小满", "周一鸣", "吴悠悠", "郑好", "孙悦", "冯晨", "何田田", "许诺")
+
+
+def _demo_visitors(settings: Settings) -> None:
+    """On the demo's first run, a few customers scan its channel codes in the sandbox once
+    Siyu has made them (and one leaves again): the welcomes log, the codes' counts and the
+    channel results then show greetings and a loss, made by the real paths."""
+    import httpx
+    from sqlalchemy import func, select
+
+    from siyu.codes.models import LIVE, ChannelCode, WelcomeSend
+    from siyu.db import get_database
+
+    deadline = time.monotonic() + 300
+    ways: list[str] = []
+    while time.monotonic() < deadline:
+        with get_database().factory() as session:
+            if session.scalar(select(func.count()).select_from(WelcomeSend)):
+                return  # not the first run
+            ways = list(
+                session.scalars(select(ChannelCode.config_id).where(ChannelCode.status == LIVE))
+            )
+        if len(ways) >= 4:
+            break
+        time.sleep(3)
+    if not ways:
+        return
+    last: dict[str, str] = {}
+    try:
+        for index, name in enumerate(DEMO_VISITORS):
+            answer = httpx.post(
+                f"{settings.sandbox_url}/sandbox/simulate/scan",
+                json={"config_id": ways[index % len(ways)], "customer": {"name": name}},
+                timeout=10,
+            )
+            answer.raise_for_status()
+            last = answer.json()
+            time.sleep(1.5)
+        time.sleep(5)
+        httpx.post(
+            f"{settings.sandbox_url}/sandbox/simulate/delete_staff",
+            json={"userid": last["userid"], "external_userid": last["external_userid"]},
+            timeout=10,
+        ).raise_for_status()
+    except (httpx.HTTPError, KeyError) as exc:
+        logging.getLogger("siyu.demo").warning("demo visitors stopped: %s", exc)
 
 
 def _point_sandbox_at_siyu(settings: Settings) -> str:
