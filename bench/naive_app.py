@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from siyu.app import create_app
-from siyu.codes import service as codes
+from siyu.codes import friends as codes
 from siyu.codes.models import ChannelCode, WelcomeSend
 from siyu.customers import service as customers
 from siyu.db import get_database, utcnow

@@ -19,8 +19,9 @@ from siyu.api import errors
 from siyu.api.middleware import RequestLimits
 from siyu.audit.api import router as audit_router
 from siyu.auth.api import router as auth_router
-from siyu.codes.api import landing_router
 from siyu.codes.api import router as codes_router
+from siyu.codes.landing import landing_router
+from siyu.codes.results_api import router as code_results_router
 from siyu.config import Settings, get_settings
 from siyu.customers.api import router as customers_router
 from siyu.customers.imports_api import router as customer_imports_router
@@ -61,6 +62,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     tags_router,
     transfers_router,
     codes_router,
+    code_results_router,
     groups_router,
     group_codes_router,
     addfriend_router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from siyu.codes import service
+from siyu.codes import friends, routing
 
 WELCOME = {
     "enabled": True,
@@ -25,11 +25,11 @@ WELCOME = {
 
 
 def at(hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, 24, hour, minute, tzinfo=service.routing.LOCAL_TZ)
+    return dt.datetime(2026, 11, 24, hour, minute, tzinfo=routing.LOCAL_TZ)
 
 
 def test_the_day_message_carries_its_attachments_and_fills_the_variables() -> None:
-    content = service.content_for(WELCOME, "刘姐", "王芳", at(10))
+    content = friends.content_for(WELCOME, "刘姐", "王芳", at(10))
     assert content == {
         "text": {"content": "刘姐您好，我是王芳"},
         "attachments": [{"msgtype": "link", "link": {"title": "券", "url": "https://e.x/c"}}],
@@ -38,23 +38,23 @@ def test_the_day_message_carries_its_attachments_and_fills_the_variables() -> No
 
 def test_variants_take_over_at_their_hours_including_across_midnight() -> None:
     assert (
-        service.content_for(WELCOME, "刘姐", "王芳", at(22))["text"]["content"]
+        friends.content_for(WELCOME, "刘姐", "王芳", at(22))["text"]["content"]
         == "刘姐晚上好，我是王芳"
     )
     assert (
-        service.content_for(WELCOME, "刘姐", "王芳", at(7, 59))["text"]["content"]
+        friends.content_for(WELCOME, "刘姐", "王芳", at(7, 59))["text"]["content"]
         == "刘姐晚上好，我是王芳"
     )
     assert (
-        service.content_for(WELCOME, "刘姐", "王芳", at(8))["text"]["content"]
+        friends.content_for(WELCOME, "刘姐", "王芳", at(8))["text"]["content"]
         == "刘姐您好，我是王芳"
     )
-    noon = service.content_for(WELCOME, "刘姐", "王芳", at(12))
+    noon = friends.content_for(WELCOME, "刘姐", "王芳", at(12))
     assert noon == {"text": {"content": "午安刘姐"}}
     utc_noon = dt.datetime(2026, 11, 24, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
-    assert service.content_for(WELCOME, "刘姐", "王芳", utc_noon) == noon
+    assert friends.content_for(WELCOME, "刘姐", "王芳", utc_noon) == noon
 
 
 def test_a_customer_without_a_name_gets_no_dangling_variable() -> None:
-    content = service.content_for({"text": "{客户昵称}您好"}, "", "王芳", at(10))
+    content = friends.content_for({"text": "{客户昵称}您好"}, "", "王芳", at(10))
     assert content == {"text": {"content": "您好"}}
