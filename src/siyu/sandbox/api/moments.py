@@ -10,7 +10,7 @@ from siyu.sandbox.core import WeComError, new_id
 from siyu.sandbox.state import Effect, Moment, MomentTask, User
 
 # Seconds (sandbox clock) before a moment task's result is ready, as WeCom's is not at once.
-MOMENT_TASK_SECONDS = 2
+MOMENT_TASK_SECONDS = 5
 
 registry = Registry()
 
