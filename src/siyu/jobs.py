@@ -28,7 +28,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import (
@@ -64,6 +64,7 @@ from siyu.db import (
 )
 
 log = logging.getLogger("siyu.jobs")
+R = TypeVar("R")
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 SWEEP_BATCH = 500
@@ -310,6 +311,36 @@ def submit_many(
     if chain:
         chain_after(session, ids)
     return created
+
+
+def start_run(session: Session, model: type[R], tenant_id: int, kind: str, key: str) -> R:
+    """A resumable run (a row of ``model`` with ``tenant_id``, ``state``, ``error`` and
+    ``finished_at``) worked by a job of ``kind`` keyed ``{key}:{run id}``: the tenant's run under
+    way, or a new one with its job. A run whose job has died is closed as failed, so it never
+    blocks the next."""
+    table: Any = model
+    running = session.scalar(
+        select(table).where(table.tenant_id == tenant_id, table.state == "running")
+    )
+    if running is not None:
+        state = session.scalar(
+            select(Job.state).where(Job.kind == kind, Job.key == f"{key}:{running.id}")
+        )
+        if state in (PENDING, RUNNING):
+            return cast(R, running)
+        running.state, running.finished_at = "failed", utcnow()
+        running.error = running.error or "the job stopped; started again"
+    run = table(tenant_id=tenant_id, state="running")
+    session.add(run)
+    session.flush()
+    submit(
+        session,
+        kind,
+        {"tenant_id": tenant_id, "run_id": run.id},
+        tenant_id=tenant_id,
+        key=f"{key}:{run.id}",
+    )
+    return cast(R, run)
 
 
 def backoff(attempt: int) -> dt.timedelta:

@@ -4,14 +4,12 @@ new friends, losses, net and greeted by day, code and staff, with an Excel expor
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 
+from siyu.api import files
 from siyu.api.deps import DbSession, Paging, require
 from siyu.api.errors import responses
 from siyu.audit import service as audit
@@ -282,14 +280,7 @@ def export_channel_results(
     rows += [line("day", r) for r in results.by_day]
     rows += [line("code", r) for r in results.by_code]
     rows += [line("staff", r) for r in results.by_staff]
-    handle = tempfile.NamedTemporaryFile(prefix="siyu-", suffix=".xlsx", delete=False)  # noqa: SIM115
-    handle.close()
-    path = Path(handle.name)
+    path = files.temp_path(".xlsx")
     title = "渠道效果" if principal.locale == "zh-CN" else "Channel results"
     write_xlsx(path, HEADERS[principal.locale], rows, sheet_title=title)
-    return FileResponse(
-        path,
-        filename=f"channel-results-{start.isoformat()}-{end.isoformat()}.xlsx",
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+    return files.download(path, f"channel-results-{start.isoformat()}-{end.isoformat()}.xlsx")

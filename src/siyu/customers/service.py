@@ -689,32 +689,7 @@ def finish_run_removals(
 def start_sync(session: Session, tenant_id: int) -> CustomerSyncRun:
     """Start a full sync, or return the one under way. A run whose job has died is closed as
     failed, so it never blocks the next."""
-    running = session.scalar(
-        select(CustomerSyncRun).where(
-            CustomerSyncRun.tenant_id == tenant_id, CustomerSyncRun.state == "running"
-        )
-    )
-    if running is not None:
-        state = session.scalar(
-            select(jobs.Job.state).where(
-                jobs.Job.kind == SYNC_JOB, jobs.Job.key == f"customer-sync:{running.id}"
-            )
-        )
-        if state in (jobs.PENDING, jobs.RUNNING):
-            return running
-        running.state, running.finished_at = "failed", utcnow()
-        running.error = running.error or "the sync job stopped; started again"
-    run = CustomerSyncRun(tenant_id=tenant_id, state="running")
-    session.add(run)
-    session.flush()
-    jobs.submit(
-        session,
-        SYNC_JOB,
-        {"tenant_id": tenant_id, "run_id": run.id},
-        tenant_id=tenant_id,
-        key=f"customer-sync:{run.id}",
-    )
-    return run
+    return jobs.start_run(session, CustomerSyncRun, tenant_id, SYNC_JOB, "customer-sync")
 
 
 def request_refresh(

@@ -363,32 +363,7 @@ def dismiss(session: Session, tenant_id: int, chat_id: str, at: dt.datetime) -> 
 def start_sync(session: Session, tenant_id: int) -> GroupSyncRun:
     """Start a full sync, or return the one under way (a run whose job died is closed as
     failed, so it never blocks the next)."""
-    running = session.scalar(
-        select(GroupSyncRun).where(
-            GroupSyncRun.tenant_id == tenant_id, GroupSyncRun.state == "running"
-        )
-    )
-    if running is not None:
-        state = session.scalar(
-            select(jobs.Job.state).where(
-                jobs.Job.kind == SYNC_JOB, jobs.Job.key == f"group-sync:{running.id}"
-            )
-        )
-        if state in (jobs.PENDING, jobs.RUNNING):
-            return running
-        running.state, running.finished_at = "failed", utcnow()
-        running.error = running.error or "the sync job stopped; started again"
-    run = GroupSyncRun(tenant_id=tenant_id, state="running")
-    session.add(run)
-    session.flush()
-    jobs.submit(
-        session,
-        SYNC_JOB,
-        {"tenant_id": tenant_id, "run_id": run.id},
-        tenant_id=tenant_id,
-        key=f"group-sync:{run.id}",
-    )
-    return run
+    return jobs.start_run(session, GroupSyncRun, tenant_id, SYNC_JOB, "group-sync")
 
 
 def apply_listing(
