@@ -43,11 +43,10 @@ def page(
     folder: str = "",
     offset: int,
     limit: int,
-    include_deleted: bool = False,
 ) -> tuple[list[ChannelCode], int]:
-    query = select(ChannelCode).where(ChannelCode.tenant_id == tenant_id)
-    if not include_deleted:
-        query = query.where(ChannelCode.status != DELETED)
+    query = select(ChannelCode).where(
+        ChannelCode.tenant_id == tenant_id, ChannelCode.status != DELETED
+    )
     if search:
         query = query.where(ChannelCode.name.contains(search, autoescape=True))
     if folder:
@@ -59,6 +58,18 @@ def page(
         .limit(limit)
     )
     return list(rows), total
+
+
+def names(session: Session, tenant_id: int, code_ids: list[int]) -> dict[int, str]:
+    """Codes' names by id, deleted ones included (what they brought in stays theirs)."""
+    if not code_ids:
+        return {}
+    rows = session.execute(
+        select(ChannelCode.id, ChannelCode.name).where(
+            ChannelCode.tenant_id == tenant_id, ChannelCode.id.in_(code_ids)
+        )
+    ).all()
+    return {int(r.id): str(r.name) for r in rows}
 
 
 def folders(session: Session, tenant_id: int) -> list[str]:

@@ -162,12 +162,7 @@ def results_of(
     by_day = grouped("day")
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     by_code = grouped("code")
-    code_names = {
-        c.id: c.name
-        for c in repository.page(session, tenant_id, offset=0, limit=10_000, include_deleted=True)[
-            0
-        ]
-    }
+    code_names = repository.names(session, tenant_id, [k for k in by_code if k is not None])
     no_code = "无渠道 / no code" if principal.locale == "zh-CN" else "No code"
     by_staff = grouped("staff")
     names = staff_names(session, tenant_id, set(by_staff))
