@@ -341,10 +341,11 @@ def tag_customers(
     source: str = "manual",
     now: dt.datetime | None = None,
     known_customers: bool = False,
+    detail: dict[str, Any] | None = None,
 ) -> Tagging:
     """Add and remove tags on customers: the profile at once, WeCom through the outbox.
     ``known_customers`` skips checking that the ids are the tenant's (the caller just read
-    or made them)."""
+    or made them). ``detail`` goes on the timeline entries, e.g. the rule that tagged."""
     now = now or utcnow()
     add_ids, remove_ids = set(add), set(remove) - set(add)
     valid = set(
@@ -398,11 +399,23 @@ def tag_customers(
         gone += [(cid, t) for t in lost]
         if gained:
             entries.append(
-                timeline.Entry(cid, "tagged", now, actor, {"tag_ids": gained, "source": source})
+                timeline.Entry(
+                    cid,
+                    "tagged",
+                    now,
+                    actor,
+                    {**(detail or {}), "tag_ids": gained, "source": source},
+                )
             )
         if lost:
             entries.append(
-                timeline.Entry(cid, "untagged", now, actor, {"tag_ids": lost, "source": source})
+                timeline.Entry(
+                    cid,
+                    "untagged",
+                    now,
+                    actor,
+                    {**(detail or {}), "tag_ids": lost, "source": source},
+                )
             )
     if rows:
         insert_rows_ignoring(session, CUSTOMER_TAGS, ["customer_id", "tag_id"], rows)
