@@ -29,6 +29,7 @@ from siyu.groups.models import (
     GroupWelcome,
 )
 from siyu.jobs import Job
+from siyu.segments.models import AudienceChange, Segment
 from siyu.staff.models import Department, StaffAccount
 from siyu.stores.models import MemberStore, Region, StaffRotation, Store, StoreAssignment
 from siyu.tags.models import CustomerTag, Tag, TaggingRun, TagGroup, TagWrite
@@ -43,6 +44,7 @@ __all__ = [
     "AddFriendReject",
     "AddFriendTask",
     "ApiToken",
+    "AudienceChange",
     "AuditEvent",
     "ChannelCode",
     "ChurnAlert",
@@ -67,6 +69,7 @@ __all__ = [
     "LoginSession",
     "MemberStore",
     "Region",
+    "Segment",
     "StaffAccount",
     "StaffRotation",
     "Store",

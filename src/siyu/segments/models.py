@@ -1,0 +1,46 @@
+"""Saved segments (人群), and the log of customers whose facts changed, which keeps the
+in-memory audience index fresh in every process that holds one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from siyu.db import Base, BigId, IdMixin, JSONDoc, UTCDateTime, utcnow
+from siyu.tenants.models import TenantMixin
+
+
+class Segment(IdMixin, TenantMixin, Base):
+    """A named rule. Its members are computed when asked, never stored: the count an operator
+    sees is the count now."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    rule: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    # The count when last asked, for lists; the segment's page always counts afresh.
+    last_count: Mapped[int | None] = mapped_column(Integer)
+    counted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AudienceChange(IdMixin, TenantMixin, Base):
+    """A customer whose tags, profile, friendships or groups changed: written in the same
+    transaction as the change (:func:`siyu.segments.changes.touch`), read by the audience
+    indexes, pruned after a day."""
+
+    __tablename__ = "audience_changes"
+    __table_args__ = (
+        Index("ix_audience_changes_tenant_change", "tenant_id", "id"),
+        Index("ix_audience_changes_at", "at"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigId)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
