@@ -30,6 +30,7 @@ from tests.factories import (
     make_channel_code,
     make_customer,
     make_import,
+    make_segment,
     make_store,
     make_tenant,
     make_token,
@@ -77,6 +78,7 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "welcome_id": lambda session, tenant: _first(session, GroupWelcome, tenant),
     "list_id": _add_friend_list,
     "task_id": lambda session, tenant: _first(session, AddFriendTask, tenant),
+    "segment_id": lambda session, tenant: make_segment(session, tenant, MARKER).id,
 }
 
 
@@ -137,6 +139,13 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "mapAddFriendList": {"mapping": {}},
     "skipAddFriendTask": {"reason": "other", "note": "changed by tenant A"},
     "reassignAddFriendTasks": {"from_userid": "staff01", "to_userids": ["staff02"]},
+    "countSegmentRule": {"rule": {"field": "city", "op": "eq", "value": "上海"}},
+    "previewSegmentRule": {"rule": {"field": "city", "op": "eq", "value": "上海"}},
+    "createSegment": {
+        "name": "A 的人群",
+        "rule": {"field": "follow", "op": "eq", "value": "friend"},
+    },
+    "updateSegment": {"name": "changed by A"},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.
