@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import numpy as np
 import psycopg
-from pyroaring import BitMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.codes.routing import LOCAL_TZ
 from siyu.customers.models import ACTIVE, LOST, Customer
+from siyu.segments import bulk
 from siyu.segments import index as ix
 from siyu.segments.sql import current_memberships
 from siyu.tags.models import CustomerTag
@@ -180,25 +179,6 @@ def _copy(session: Session, query: str, params: Sequence[Any], widths: Sequence[
     return np.concatenate(parts)
 
 
-def _bitmap(ids: Any) -> BitMap:
-    return BitMap(array("I", np.ascontiguousarray(ids, dtype=np.uint32).tobytes()))
-
-
-def _bucket(ids: Any, keys: Any, skip: int | None = None) -> Iterator[tuple[int, BitMap]]:
-    """One bitmap per distinct key (keys an integer array parallel to ids)."""
-    if not len(ids):
-        return
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    sorted_ids = ids[order]
-    values, starts = np.unique(sorted_keys, return_index=True)
-    ends = [*starts[1:], len(sorted_keys)]
-    for value, start, end in zip(values, starts, ends, strict=True):
-        if skip is not None and value == skip:
-            continue
-        yield int(value), _bitmap(sorted_ids[start:end])
-
-
 def _distinct(session: Session, tenant_id: int, column: str) -> list[str]:
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
@@ -210,7 +190,6 @@ def _distinct(session: Session, tenant_id: int, column: str) -> list[str]:
 
 
 def build_by_copy(session: Session, tenant_id: int) -> ix.SegmentIndex:
-    index = ix.SegmentIndex(tenant_id)
     vocab = {name: _distinct(session, tenant_id, col) for name, col in _TEXT_COLUMNS.items()}
     joins, codes, params = [], [], []
     for name, column in _TEXT_COLUMNS.items():
@@ -234,43 +213,25 @@ def build_by_copy(session: Session, tenant_id: int) -> ix.SegmentIndex:
     # Only fixed SQL fragments are joined here; the values travel as parameters.
     query = f"SELECT {', '.join(columns)} FROM customers c {' '.join(joins)} WHERE c.tenant_id = %s"  # noqa: S608
     rows = _copy(session, query, [*params, tenant_id], [4, 2, 2, 2, 2, 2, 2, 4, 2, 2])
-    status = rows["f1"]
-    live = rows[status > 0]
-    ids = live["f0"].astype(np.uint32)
-    index.universe = _bitmap(ids)
-    index.friends = _bitmap(ids[live["f1"] == ix.FRIEND])
-    index.lost = _bitmap(ids[live["f1"] == ix.LOST])
-    for i, name in enumerate(_TEXT_COLUMNS, start=2):
-        words = vocab[name]
-        for code, bm in _bucket(ids, live[f"f{i}"]):
-            index.text[name][words[code - 1]] = bm
-    index.gender = dict(_bucket(ids, live["f6"]))
-    index.store = {(None if k == 0 else k): bm for k, bm in _bucket(ids, live["f7"])}
-    added = live["f8"]
-    dated = added >= 0
-    index.added_any = _bitmap(ids[dated])
-    index.added_days = dict(_bucket(ids[dated], added[dated]))
-    if dated.any():
-        last = int(added.max()) + 1
-        months = np.array([ix.month_of(d) for d in range(last)], dtype=np.int32)
-        index.added_months = dict(_bucket(ids[dated], months[added[dated]]))
-    born = live["f9"]
-    known = born >= 0
-    index.birth_any = _bitmap(ids[known])
-    index.birth_days = {(k // 100, k % 100): bm for k, bm in _bucket(ids[known], born[known])}
     tags = _copy(
         session,
         "SELECT customer_id::int4, tag_id::int4 FROM customer_tags WHERE tenant_id = %s",
         [tenant_id],
         [4, 4],
     )
-    index.tags = dict(_bucket(tags["f0"].astype(np.uint32), tags["f1"]))
-    for tag, tagged in list(index.tags.items()):
-        tagged.intersection_update(index.universe)
-        if not tagged:
-            del index.tags[tag]
     groups: dict[int, list[int]] = defaultdict(list)
     for group, cid in session.execute(_memberships(tenant_id, None)):
         groups[group].append(cid)
-    index.groups = {g: _bitmap(np.array(c)) & index.universe for g, c in groups.items()}
-    return index
+    arrays = bulk.Columns(
+        ids=rows["f0"],
+        status=rows["f1"],
+        text={name: (rows[f"f{i}"], vocab[name]) for i, name in enumerate(_TEXT_COLUMNS, 2)},
+        gender=rows["f6"],
+        store=rows["f7"],
+        added_day=rows["f8"],
+        birthday=rows["f9"],
+        tag_customers=tags["f0"],
+        tag_ids=tags["f1"],
+        groups={g: np.array(c, dtype=np.uint32) for g, c in groups.items()},
+    )
+    return bulk.index_from_columns(tenant_id, arrays)
