@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import numpy as np
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.codes.routing import LOCAL_TZ
@@ -26,6 +26,7 @@ from siyu.segments.sql import current_memberships
 from siyu.tags.models import CustomerTag
 
 CHUNK = 20_000
+RANGE = 2_000_000  # customer ids per COPY when building from PostgreSQL
 COLUMNS = (
     Customer.id,
     Customer.status,
@@ -146,37 +147,67 @@ _TEXT_COLUMNS = {
 }
 
 
-def _copy(session: Session, query: str, params: Sequence[Any], widths: Sequence[int]) -> Any:
-    """Rows of fixed-width, never-null integer columns from ``COPY … (FORMAT binary)`` as a
-    numpy structured array (fields ``f0``, ``f1``, …)."""
-    fields: list[tuple[str, str]] = [("n", ">i2")]
-    for i, width in enumerate(widths):
-        fields += [(f"l{i}", ">i4"), (f"f{i}", f">i{width}")]
-    dtype = np.dtype(fields)
+def _copy_arrays(
+    session: Session, query: str, params: Sequence[Any], widths: Sequence[int]
+) -> list[Any]:
+    """One row of integer arrays (``array_agg`` of never-null values) read with ``COPY …
+    (FORMAT binary)``, as numpy arrays. Few, large rows: reading row by row would cost a Python
+    round per row."""
     raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
     cursor = psycopg.ClientCursor(raw)
-    parts: list[Any] = []
-    buffer = b""
-    header = True
-    sql = cursor.mogrify(query, params)
-    with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
+    data = bytearray()
+    with cursor.copy(f"COPY ({cursor.mogrify(query, params)}) TO STDOUT (FORMAT binary)") as copy:
         for block in copy:
-            buffer += bytes(block)
-            if header:
-                if len(buffer) < 19:
-                    continue
-                (extension,) = struct.unpack(">i", buffer[15:19])
-                buffer = buffer[19 + extension :]
-                header = False
-            whole = len(buffer) // dtype.itemsize * dtype.itemsize
-            if whole:
-                parts.append(np.frombuffer(buffer[:whole], dtype=dtype).copy())
-                buffer = buffer[whole:]
-    if buffer not in (b"", b"\xff\xff"):
-        raise RuntimeError("COPY ended in the middle of a row")
+            data += block
+    (extension,) = struct.unpack_from(">i", data, 15)
+    at = 19 + extension
+    out: list[Any] = []
+    while True:
+        (fields,) = struct.unpack_from(">h", data, at)
+        at += 2
+        if fields == -1:
+            break
+        row = []
+        for width in widths:
+            (length,) = struct.unpack_from(">i", data, at)
+            at += 4
+            if length <= 0:  # NULL: no rows in the range
+                row.append(np.zeros(0, dtype=f"<i{width}"))
+                continue
+            ndim, _flags, _oid = struct.unpack_from(">iii", data, at)
+            header = 12 + 8 * ndim
+            pairs = np.frombuffer(
+                bytes(data[at + header : at + length]),
+                dtype=np.dtype([("l", ">i4"), ("v", f">i{width}")]),
+            )
+            row.append(pairs["v"].astype(f"<i{width}"))
+            at += length
+        out.append(row)
+    if not out:
+        return [np.zeros(0, dtype=f"<i{w}") for w in widths]
+    return [np.concatenate([r[i] for r in out]) for i in range(len(widths))]
+
+
+def _ranges(session: Session, tenant_id: int) -> list[tuple[int, int]]:
+    """Id ranges of the tenant's customers, a few million ids each, to read one at a time."""
+    low, high = session.execute(
+        select(func.min(Customer.id), func.max(Customer.id)).where(Customer.tenant_id == tenant_id)
+    ).one()
+    if low is None:
+        return []
+    return [(lo, min(lo + RANGE - 1, high)) for lo in range(low, high + 1, RANGE)]
+
+
+def _read_ranges(
+    session: Session, tenant_id: int, query: str, params: list[Any], widths: Sequence[int]
+) -> list[Any]:
+    parts = [
+        _copy_arrays(session, query, [*params, tenant_id, lo, hi], widths)
+        for lo, hi in _ranges(session, tenant_id)
+    ]
     if not parts:
-        return np.zeros(0, dtype=dtype)
-    return np.concatenate(parts)
+        return [np.zeros(0, dtype=f"<i{w}") for w in widths]
+    return [np.concatenate([p[i] for p in parts]) for i in range(len(widths))]
 
 
 def _distinct(session: Session, tenant_id: int, column: str) -> list[str]:
@@ -210,28 +241,31 @@ def build_by_copy(session: Session, tenant_id: int) -> ix.SegmentIndex:
         "coalesce(extract(month from c.birthday)::int * 100 + extract(day from c.birthday)::int,"
         " -1)::int2",
     ]
+    aggregated = ", ".join(f"array_agg({c})" for c in columns)
     # Only fixed SQL fragments are joined here; the values travel as parameters.
-    query = f"SELECT {', '.join(columns)} FROM customers c {' '.join(joins)} WHERE c.tenant_id = %s"  # noqa: S608
-    rows = _copy(session, query, [*params, tenant_id], [4, 2, 2, 2, 2, 2, 2, 4, 2, 2])
-    tags = _copy(
+    query = f"SELECT {aggregated} FROM customers c {' '.join(joins)} WHERE c.tenant_id = %s AND c.id BETWEEN %s AND %s"  # noqa: S608, E501
+    f = _read_ranges(session, tenant_id, query, params, [4, 2, 2, 2, 2, 2, 2, 4, 2, 2])
+    tags = _read_ranges(
         session,
-        "SELECT customer_id::int4, tag_id::int4 FROM customer_tags WHERE tenant_id = %s",
-        [tenant_id],
+        tenant_id,
+        "SELECT array_agg(customer_id::int4), array_agg(tag_id::int4) FROM customer_tags"
+        " WHERE tenant_id = %s AND customer_id BETWEEN %s AND %s",
+        [],
         [4, 4],
     )
     groups: dict[int, list[int]] = defaultdict(list)
     for group, cid in session.execute(_memberships(tenant_id, None)):
         groups[group].append(cid)
     arrays = bulk.Columns(
-        ids=rows["f0"],
-        status=rows["f1"],
-        text={name: (rows[f"f{i}"], vocab[name]) for i, name in enumerate(_TEXT_COLUMNS, 2)},
-        gender=rows["f6"],
-        store=rows["f7"],
-        added_day=rows["f8"],
-        birthday=rows["f9"],
-        tag_customers=tags["f0"],
-        tag_ids=tags["f1"],
+        ids=f[0],
+        status=f[1],
+        text={name: (f[i], vocab[name]) for i, name in enumerate(_TEXT_COLUMNS, 2)},
+        gender=f[6],
+        store=f[7],
+        added_day=f[8],
+        birthday=f[9],
+        tag_customers=tags[0],
+        tag_ids=tags[1],
         groups={g: np.array(c, dtype=np.uint32) for g, c in groups.items()},
     )
     return bulk.index_from_columns(tenant_id, arrays)
