@@ -31,6 +31,7 @@ from siyu.errors import RouteNotFound
 from siyu.groups.api import router as groups_router
 from siyu.groups.codes_api import router as group_codes_router
 from siyu.segments.api import router as segments_router
+from siyu.segments.behaviour_api import router as behaviour_rules_router
 from siyu.staff.api import router as staff_router
 from siyu.stores.api import router as stores_router
 from siyu.tags.api import router as tags_router
@@ -69,6 +70,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     addfriend_router,
     addfriend_work_router,
     segments_router,
+    behaviour_rules_router,
 )
 
 

@@ -29,7 +29,10 @@ from siyu.groups.models import (
     GroupWelcome,
 )
 from siyu.jobs import Job
-from siyu.segments.models import AudienceChange, Segment
+from siyu.segments.models import (
+    AudienceChange,
+    Segment,
+)
 from siyu.staff.models import Department, StaffAccount
 from siyu.stores.models import MemberStore, Region, StaffRotation, Store, StoreAssignment
 from siyu.tags.models import CustomerTag, Tag, TaggingRun, TagGroup, TagWrite

@@ -27,6 +27,7 @@ from siyu.tags.models import Tag, TaggingRun, TagGroup
 from siyu.tenants.models import Tenant
 from tests.addfriend.factories import add_tasks, make_list
 from tests.factories import (
+    make_behaviour_rule,
     make_channel_code,
     make_customer,
     make_import,
@@ -79,6 +80,7 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "list_id": _add_friend_list,
     "task_id": lambda session, tenant: _first(session, AddFriendTask, tenant),
     "segment_id": lambda session, tenant: make_segment(session, tenant, MARKER).id,
+    "rule_id": lambda session, tenant: make_behaviour_rule(session, tenant, MARKER).id,
 }
 
 
@@ -146,6 +148,12 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
         "rule": {"field": "follow", "op": "eq", "value": "friend"},
     },
     "updateSegment": {"name": "changed by A"},
+    "createBehaviourRule": {
+        "name": "A 的规则",
+        "rule": {"field": "gender", "op": "eq", "value": 1},
+        "tag_ids": [1],
+    },
+    "updateBehaviourRule": {"name": "changed by A", "enabled": False},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

@@ -7,6 +7,7 @@ from siyu.i18n import Locale, pick
 from siyu.segments.rules import RuleError
 
 ENTITY_LABELS["segment"] = {"zh-CN": "人群", "en": "Segment"}
+ENTITY_LABELS["behaviour_rule"] = {"zh-CN": "行为标签规则", "en": "Behaviour rule"}
 
 # Why a rule cannot be read, for the operator (the path says where).
 REASONS: dict[str, dict[Locale, str]] = {

@@ -76,3 +76,40 @@ class Options(BaseModel):
     city: list[Option]
     level: list[Option]
     channel: list[Option]
+
+
+class BehaviourRuleIn(BaseModel):
+    name: str = Field(min_length=1, max_length=60)
+    description: str = Field(default="", max_length=300)
+    rule: Any = Field(description="The segment rule that selects who gets the tags")
+    tag_ids: list[int] = Field(min_length=1, max_length=20)
+    untag: bool = Field(default=True, description="Take the tags off when no longer selected")
+    enabled: bool = True
+
+
+class BehaviourRulePatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=60)
+    description: str | None = Field(default=None, max_length=300)
+    rule: Any = None
+    tag_ids: list[int] | None = Field(default=None, min_length=1, max_length=20)
+    untag: bool | None = None
+    enabled: bool | None = None
+
+
+class BehaviourRuleOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    rule: dict[str, Any]
+    tag_ids: list[int]
+    untag: bool
+    enabled: bool
+    members: int = Field(description="Customers the rule selected at its last full run")
+    tagged_now: int = Field(description="Customers holding the tags because of this rule")
+    last_run_at: dt.datetime | None
+    last_tagged: int
+    last_untagged: int
+    last_error: str
+    running: bool = Field(description="A full run is waiting or under way")
+    created_at: dt.datetime
+    updated_at: dt.datetime
