@@ -226,3 +226,18 @@ def _external(session: Session, name: str) -> str:
     found = session.scalar(select(Customer.external_userid).where(Customer.name == name))
     assert found
     return found
+
+
+def test_indexes_are_built_at_start_when_asked(
+    app_client: TestClient, session: Session, database: Database
+) -> None:
+    from siyu.app import warm_indexes
+    from siyu.segments import live
+
+    people, _ = _setup(session, app_client)
+    tenant_id = people[0].tenant_id
+    assert live.held(tenant_id) is None
+    warm_indexes(database).join(timeout=60)
+    held = live.held(tenant_id)
+    assert held is not None
+    assert len(held.index.universe) == 5
