@@ -1459,7 +1459,6 @@ const en: typeof zhCN = {
       all: 'all',
       any: 'any',
       not: 'NOT',
-      is: 'IS',
       notHint: 'When on, selects the customers who do not match',
       addCondition: 'Add condition',
       addGroup: 'Add group',

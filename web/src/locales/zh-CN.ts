@@ -1450,7 +1450,6 @@ export default {
       all: '全部',
       any: '任一',
       not: '不满足',
-      is: '满足',
       notHint: '打开后取反：选出不满足该条件的客户',
       addCondition: '添加条件',
       addGroup: '添加条件组',
