@@ -181,7 +181,7 @@ def test_an_operator_builds_saves_and_exports_a_segment(page: Page, tmp_path: Pa
     )
     expect(page.get_by_test_id("segment-detail-count")).to_have_attribute("data-count", str(both))
 
-    # Members page by page.
+    # Members page by page (the e2e demo has a handful of customers: one page unless it grows).
     members = page.get_by_test_id("segment-members").get_by_test_id("segment-member")
     expect(members).to_have_count(min(both, 20))
     if both > 20:
