@@ -15,6 +15,7 @@ from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
 from siyu.customers import service as customers
 from siyu.groups import service as groups
+from siyu.segments import demo as segments
 from siyu.staff.service import SYNC_JOB
 from siyu.tenants import repository as tenants
 from siyu.users import service as users
@@ -109,6 +110,8 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"add-friend-demo:{tenant.id}",
     )
+    # Audiences its operators keep (人群), counted as the customers come in.
+    segments.seed(session, tenant.id)
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

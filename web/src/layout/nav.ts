@@ -22,6 +22,7 @@ import {
   User,
   UserFilled,
   Warning,
+  Filter,
 } from '@element-plus/icons-vue'
 
 /** Business domains that share the "coming in a later release" page until they are built. */
@@ -70,6 +71,11 @@ export const acquisitionNav: NavItem[] = [
   { name: 'addFriendToday', path: '/add-friend/today', icon: Checked, permission: 'add_friend:work' },
   { name: 'codeResults', path: '/code-results', icon: TrendCharts, permission: 'codes:read' },
   { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
+]
+
+/** 人群与标签 / Audiences: who the customers are, chosen by rules. Other audience tools join here. */
+export const audienceNav: NavItem[] = [
+  { name: 'segments', path: '/segments', icon: Filter, permission: 'segments:read' },
 ]
 
 export const settingsNav: NavItem[] = [

@@ -151,6 +151,30 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/GroupCodesPage.vue'),
         meta: { titleKey: 'nav.groupCodes', permission: 'groups:read' },
       },
+      {
+        path: 'segments',
+        name: 'segments',
+        component: () => import('@/pages/SegmentsPage.vue'),
+        meta: { titleKey: 'nav.segments', permission: 'segments:read' },
+      },
+      {
+        path: 'segments/new',
+        name: 'segmentNew',
+        component: () => import('@/pages/SegmentEditPage.vue'),
+        meta: { titleKey: 'segments.form.newTitle', permission: 'segments:manage' },
+      },
+      {
+        path: 'segments/:id(\\d+)',
+        name: 'segment',
+        component: () => import('@/pages/SegmentDetailPage.vue'),
+        meta: { titleKey: 'segments.detail.title', permission: 'segments:read' },
+      },
+      {
+        path: 'segments/:id(\\d+)/edit',
+        name: 'segmentEdit',
+        component: () => import('@/pages/SegmentEditPage.vue'),
+        meta: { titleKey: 'segments.form.editTitle', permission: 'segments:manage' },
+      },
       ...upcoming,
       { path: 'settings', redirect: { name: 'users' } },
       {

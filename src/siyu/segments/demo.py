@@ -1,0 +1,83 @@
+"""The demo tenant's saved segments: audiences an operations team would keep, on what the demo's
+customers carry (the cities of its stores, when they were added, whether they are still friends).
+
+The rules name no tag, store or group ids (those arrive later, from the WeCom sync), so they can
+be saved with the tenant; their counts fill in as the syncs bring the customers in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from siyu.db import utcnow
+from siyu.segments import service
+from siyu.segments.models import Segment
+
+DEMO_SEGMENTS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "上海 · 在跟进的好友",
+        "description": "上海门店的客户里仍是好友的，门店活动优先触达",
+        "rule": {
+            "and": [
+                {"field": "city", "op": "eq", "value": "上海"},
+                {"field": "follow", "op": "eq", "value": "friend"},
+            ]
+        },
+    },
+    {
+        "name": "近30天新好友",
+        "description": "最近一个月加上的好友，适合发新客福利",
+        "rule": {
+            "and": [
+                {"field": "added_at", "op": "within_days", "value": 30},
+                {"field": "follow", "op": "eq", "value": "friend"},
+            ]
+        },
+    },
+    {
+        "name": "已流失的老客",
+        "description": "90 天前就加上、如今已删除好友的客户，可安排召回",
+        "rule": {
+            "and": [
+                {"field": "follow", "op": "eq", "value": "deleted"},
+                {"field": "added_at", "op": "before_days", "value": 90},
+            ]
+        },
+    },
+    {
+        "name": "北京或上海 · 本月生日",
+        "description": "两地门店本月过生日的客户，生日券提前准备",
+        "rule": {
+            "and": [
+                {"field": "city", "op": "in", "value": ["北京", "上海"]},
+                {"field": "birthday", "op": "this_month"},
+            ]
+        },
+    },
+)
+
+
+def seed(session: Session, tenant_id: int) -> int:
+    """Save the demo segments the tenant does not have yet (by name); returns how many."""
+    have = set(session.scalars(select(Segment.name).where(Segment.tenant_id == tenant_id)))
+    now = utcnow()
+    made = 0
+    for demo in DEMO_SEGMENTS:
+        if demo["name"] in have:
+            continue
+        service.check(session, tenant_id, demo["rule"])
+        session.add(
+            Segment(
+                tenant_id=tenant_id,
+                name=demo["name"],
+                description=demo["description"],
+                rule=demo["rule"],
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        made += 1
+    session.flush()
+    return made
