@@ -369,6 +369,24 @@ def load_pg(url: str, columns: Any, progress: Progress) -> int:  # noqa: PLR0915
     return tenant_id
 
 
+def loaded(n: int) -> tuple[int, str]:
+    """The tenant of an earlier run's database, if it holds ``n`` customers."""
+    import psycopg
+
+    for user in ("root", "postgres"):
+        url = f"postgresql://{user}@127.0.0.1:5432/siyu_bench_segments"
+        try:
+            with psycopg.connect(url, connect_timeout=3) as pg:
+                row = pg.execute(
+                    "SELECT tenant_id, count(*) FROM customers GROUP BY tenant_id"
+                ).fetchone()
+        except psycopg.Error:
+            continue
+        if row and row[1] == n:
+            return int(row[0]), url
+    return 0, ""
+
+
 def time_pg(url: str, tenant_id: int, runs: int) -> list[tuple[str, int, float, float]]:
     from siyu.db import Database
     from siyu.segments import sql
@@ -396,7 +414,7 @@ def rebuild_from_pg(url: str, tenant_id: int) -> tuple[float, Any]:
     database = Database.from_url(url)
     with database.factory() as session:
         started = time.perf_counter()
-        index = facts.build(session, tenant_id)
+        index = facts.build(session, tenant_id, parallel=True)
         return time.perf_counter() - started, index
 
 
@@ -408,6 +426,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--pg-runs", type=int, default=5)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument(
+        "--reuse-pg",
+        action="store_true",
+        help="use the database a previous run loaded, when it holds the same number of customers",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     console.print(
@@ -433,12 +456,15 @@ def main() -> None:
     if not args.no_pg:
         from tests.pgdb import fresh_database
 
-        url = fresh_database("siyu_bench_segments")
-        if url:
+        tenant_id, url = loaded(pg_n) if args.reuse_pg else (0, "")
+        if not url:
+            url = fresh_database("siyu_bench_segments")
+        if url and not tenant_id:
             with Progress(console=console) as progress:
                 started = time.perf_counter()
                 tenant_id = load_pg(url, generate(pg_n, dedupe_tags=True), progress)
                 console.print(f"PostgreSQL loaded in {time.perf_counter() - started:.0f} s")
+        if url:
             pg = time_pg(url, tenant_id, args.pg_runs)
             took, rebuilt = rebuild_from_pg(url, tenant_id)
             rebuild = (took, rebuilt.memory_bytes() / 1e6, time_index(rebuilt, 5))

@@ -92,7 +92,7 @@ def warm_indexes(database: Database) -> threading.Thread:
         with database.factory() as session:
             for tenant_id in session.scalars(select(Tenant.id).order_by(Tenant.id)).all():
                 try:
-                    segments_live.rebuild(session, tenant_id)
+                    segments_live.rebuild(session, tenant_id, parallel=True)
                 except Exception:  # one tenant's failure must not keep the others cold
                     log.exception("audience index of tenant %s could not be built", tenant_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,17 +43,35 @@ def bucket(ids: Any, keys: Any) -> Iterator[tuple[int, BitMap]]:
     """One bitmap per distinct key (``keys`` an integer array parallel to ``ids``)."""
     if not len(ids):
         return
+    low, high = int(keys.min()), int(keys.max())
+    if high - low < 65_536:
+        # Small key ranges: a radix sort of 16-bit keys, and the counts by bincount.
+        offsets = (keys - low).astype(np.uint16)
+        order = np.argsort(offsets, kind="stable")
+        counts = np.bincount(offsets, minlength=high - low + 1)
+        values = np.flatnonzero(counts)
+        ends = np.cumsum(counts)
+        sorted_ids = ids[order]
+        for value in values:
+            end = int(ends[value])
+            yield int(value) + low, bitmap(sorted_ids[end - int(counts[value]) : end])
+        return
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     sorted_ids = ids[order]
-    values, starts = np.unique(sorted_keys, return_index=True)
-    ends = [*starts[1:], len(sorted_keys)]
-    for value, start, end in zip(values, starts, ends, strict=True):
-        yield int(value), bitmap(sorted_ids[start:end])
+    cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
+    starts = [0, *cuts.tolist()]
+    stops = [*cuts.tolist(), len(sorted_keys)]
+    for start, stop in zip(starts, stops, strict=True):
+        yield int(sorted_keys[start]), bitmap(sorted_ids[start:stop])
 
 
 def index_from_columns(tenant_id: int, c: Columns) -> ix.SegmentIndex:
     index = ix.SegmentIndex(tenant_id)
+    # The tags (most of the work) are sorted on a second thread: numpy sorts without the GIL.
+    pool = ThreadPoolExecutor(max_workers=1)
+    tag_bitmaps = pool.submit(lambda: dict(bucket(c.tag_customers.astype(np.uint32), c.tag_ids)))
+    pool.shutdown(wait=False)
     live = c.status > 0
     if c.ids.size and (c.ids.max() > ix.MAX_ID or c.ids.min() < 1):
         raise ValueError("customer ids beyond the index's 32-bit ids")
@@ -77,7 +96,8 @@ def index_from_columns(tenant_id: int, c: Columns) -> ix.SegmentIndex:
     known = born >= 0
     index.birth_any = bitmap(ids[known])
     index.birth_days = {(k // 100, k % 100): bm for k, bm in bucket(ids[known], born[known])}
-    for tag, tagged in bucket(c.tag_customers.astype(np.uint32), c.tag_ids):
+    tags = tag_bitmaps.result()
+    for tag, tagged in tags.items():
         tagged.intersection_update(index.universe)
         if tagged:
             index.tags[tag] = tagged

@@ -11,6 +11,7 @@ import datetime as dt
 import struct
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import numpy as np
@@ -119,10 +120,11 @@ def tenant_ids(session: Session, tenant_id: int) -> Iterator[list[int]]:
         last = chunk[-1]
 
 
-def build(session: Session, tenant_id: int) -> ix.SegmentIndex:
-    """A fresh index of the whole tenant."""
+def build(session: Session, tenant_id: int, *, parallel: bool = False) -> ix.SegmentIndex:
+    """A fresh index of the whole tenant. ``parallel``: on PostgreSQL, read customers and their
+    tags over two connections at once (they see only committed data)."""
     if session.get_bind().dialect.name == "postgresql":
-        index = build_by_copy(session, tenant_id)
+        index = build_by_copy(session, tenant_id, parallel=parallel)
     else:
         index = build_by_rows(session, tenant_id)
     index.optimize()
@@ -220,7 +222,7 @@ def _distinct(session: Session, tenant_id: int, column: str) -> list[str]:
     return sorted(str(r[0]) for r in rows)
 
 
-def build_by_copy(session: Session, tenant_id: int) -> ix.SegmentIndex:
+def build_by_copy(session: Session, tenant_id: int, *, parallel: bool = False) -> ix.SegmentIndex:
     vocab = {name: _distinct(session, tenant_id, col) for name, col in _TEXT_COLUMNS.items()}
     joins, codes, params = [], [], []
     for name, column in _TEXT_COLUMNS.items():
@@ -244,15 +246,26 @@ def build_by_copy(session: Session, tenant_id: int) -> ix.SegmentIndex:
     aggregated = ", ".join(f"array_agg({c})" for c in columns)
     # Only fixed SQL fragments are joined here; the values travel as parameters.
     query = f"SELECT {aggregated} FROM customers c {' '.join(joins)} WHERE c.tenant_id = %s AND c.id BETWEEN %s AND %s"  # noqa: S608, E501
-    f = _read_ranges(session, tenant_id, query, params, [4, 2, 2, 2, 2, 2, 2, 4, 2, 2])
-    tags = _read_ranges(
-        session,
-        tenant_id,
-        "SELECT array_agg(customer_id::int4), array_agg(tag_id::int4) FROM customer_tags"
-        " WHERE tenant_id = %s AND customer_id BETWEEN %s AND %s",
-        [],
-        [4, 4],
-    )
+    reads: list[tuple[str, list[Any], list[int]]] = [
+        (query, params, [4, 2, 2, 2, 2, 2, 2, 4, 2, 2]),
+        (
+            "SELECT array_agg(customer_id::int4), array_agg(tag_id::int4) FROM customer_tags"
+            " WHERE tenant_id = %s AND customer_id BETWEEN %s AND %s",
+            [],
+            [4, 4],
+        ),
+    ]
+    if parallel:
+        engine = session.get_bind()
+
+        def read(item: tuple[str, list[Any], list[int]]) -> list[Any]:
+            with Session(bind=engine) as own:
+                return _read_ranges(own, tenant_id, *item)
+
+        with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+            f, tags = pool.map(read, reads)
+    else:
+        f, tags = (_read_ranges(session, tenant_id, *item) for item in reads)
     groups: dict[int, list[int]] = defaultdict(list)
     for group, cid in session.execute(_memberships(tenant_id, None)):
         groups[group].append(cid)

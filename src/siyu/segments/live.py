@@ -51,11 +51,12 @@ def _last_change(session: Session, tenant_id: int) -> int:
     )
 
 
-def rebuild(session: Session, tenant_id: int) -> Live:
-    """Build the tenant's index afresh and hold it (replacing any held)."""
+def rebuild(session: Session, tenant_id: int, *, parallel: bool = False) -> Live:
+    """Build the tenant's index afresh and hold it (replacing any held). ``parallel``: see
+    :func:`facts.build` (only for a session with nothing uncommitted)."""
     started, now = time.perf_counter(), utcnow()
     watermark = _last_change(session, tenant_id)
-    index = facts.build(session, tenant_id)
+    index = facts.build(session, tenant_id, parallel=parallel)
     live = Live(index, watermark, now, time.perf_counter() - started, now)
     with _guard:
         _indexes[tenant_id] = live
