@@ -109,6 +109,13 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"add-friend-demo:{tenant.id}",
     )
+    jobs.submit(
+        session,
+        "autotag.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"autotag-demo:{tenant.id}",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

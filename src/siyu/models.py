@@ -3,6 +3,8 @@
 from siyu.addfriend.models import AddFriendList, AddFriendReject, AddFriendTask
 from siyu.audit.models import AuditEvent
 from siyu.auth.models import ApiToken, LoginFailure, LoginSession
+from siyu.autotag.models import KeywordHit, KeywordRule, KeywordRuleSet
+from siyu.chats.models import ChatArchiveState, CustomerChatStats
 from siyu.codes.models import (
     Acquisition,
     ChannelCode,
@@ -45,8 +47,10 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "ChannelCode",
+    "ChatArchiveState",
     "ChurnAlert",
     "Customer",
+    "CustomerChatStats",
     "CustomerImport",
     "CustomerPhone",
     "CustomerSyncRun",
@@ -62,6 +66,9 @@ __all__ = [
     "GroupWelcome",
     "ImportReject",
     "Job",
+    "KeywordHit",
+    "KeywordRule",
+    "KeywordRuleSet",
     "LandingVisit",
     "LoginFailure",
     "LoginSession",
