@@ -26,6 +26,7 @@ from siyu.stores.models import Region
 from siyu.tags.models import Tag, TaggingRun, TagGroup
 from siyu.tenants.models import Tenant
 from tests.addfriend.factories import add_tasks, make_list
+from tests.autotag.factories import make_keyword_rule
 from tests.factories import (
     make_channel_code,
     make_customer,
@@ -77,6 +78,7 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "welcome_id": lambda session, tenant: _first(session, GroupWelcome, tenant),
     "list_id": _add_friend_list,
     "task_id": lambda session, tenant: _first(session, AddFriendTask, tenant),
+    "rule_id": lambda session, tenant: make_keyword_rule(session, tenant, MARKER).id,
 }
 
 
@@ -137,6 +139,9 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "mapAddFriendList": {"mapping": {}},
     "skipAddFriendTask": {"reason": "other", "note": "changed by tenant A"},
     "reassignAddFriendTasks": {"from_userid": "staff01", "to_userids": ["staff02"]},
+    "createKeywordRule": {"name": "A 的规则", "keywords": ["宝宝"], "tag_ids": [1]},
+    "updateKeywordRule": {"name": "changed by A", "keywords": ["孩子"]},
+    "configureChatArchive": {"source": "sandbox", "enabled": True},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

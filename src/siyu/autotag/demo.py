@@ -47,7 +47,7 @@ def demo_rules(session: Session, job_row: Job) -> None:
     tags = dict(
         session.execute(
             select(Tag.name, Tag.id).where(Tag.tenant_id == tenant_id, Tag.deleting.is_(False))
-        ).tuples()
+        ).all()
     )
     # A sandbox without the demo crowd (the tests') has no 兴趣偏好 tags: no demo rules then.
     for name, keywords, tag in DEMO_RULES:

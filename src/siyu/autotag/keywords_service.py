@@ -157,7 +157,7 @@ def hits(
         .offset(offset)
         .limit(limit)
     )
-    return [(hit, name) for hit, name in rows.tuples()], total
+    return [(hit, name) for hit, name in rows], total
 
 
 # --- matching ------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def apply_page(
                 select(Customer.id, Customer.external_userid).where(
                     Customer.tenant_id == tenant_id, Customer.external_userid.in_(people)
                 )
-            ).tuples()
+            )
             if external is not None
         }
     said: list[Said] = []
