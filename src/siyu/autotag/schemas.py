@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from siyu.autotag.keywords import normalise
 
@@ -25,13 +26,17 @@ def clean_keywords(values: list[str]) -> list[str]:
         if not keyword:
             continue
         if len(keyword) > MAX_KEYWORD_CHARS:
-            raise ValueError(f"“{keyword[:10]}…” is longer than {MAX_KEYWORD_CHARS} characters")
+            raise PydanticCustomError(
+                "keyword_too_long",
+                "the keyword “{keyword}” is longer than {max} characters",
+                {"keyword": keyword[:12] + "…", "max": MAX_KEYWORD_CHARS},
+            )
         key = normalise(keyword)
         if key and key not in seen:
             seen.add(key)
             kept.append(keyword)
     if not kept:
-        raise ValueError("give at least one keyword")
+        raise PydanticCustomError("keywords_empty", "give at least one keyword")
     return kept
 
 
