@@ -43,7 +43,7 @@ def test_a_rule_is_created_listed_edited_and_deleted_with_an_audit_trail(
         f"{API}/keyword-rules",
         json={
             "name": "团餐意向",
-            "keywords": "团建,包间".split(",") + [" 团建 ", "ＡＢＣ", "abc"],
+            "keywords": ["团建", "包间", " 团建 ", "ＡＢＣ", "abc"],
             "tag_ids": [tag],
             "match_mode": "contains",
             "side": "both",
