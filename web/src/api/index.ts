@@ -80,6 +80,7 @@ import type {
 export { ApiError, configureClient, setCsrfToken } from './http'
 export * from './types'
 export * from './groups'
+export * from './keywords'
 
 const V1 = '/api/v1'
 

@@ -2,6 +2,7 @@ import type { Component } from 'vue'
 import {
   ChatDotRound,
   ChatLineSquare,
+  CollectionTag,
   Checked,
   Phone,
   Connection,
@@ -70,6 +71,11 @@ export const acquisitionNav: NavItem[] = [
   { name: 'addFriendToday', path: '/add-friend/today', icon: Checked, permission: 'add_friend:work' },
   { name: 'codeResults', path: '/code-results', icon: TrendCharts, permission: 'codes:read' },
   { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
+]
+
+/** 人群与标签 / Audiences: who customers are, from what they say and do. */
+export const audienceNav: NavItem[] = [
+  { name: 'keywordRules', path: '/keyword-rules', icon: CollectionTag, permission: 'autotag:read' },
 ]
 
 export const settingsNav: NavItem[] = [
