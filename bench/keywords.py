@@ -36,7 +36,7 @@ from rich.table import Table
 from siyu.autotag.keywords import Matcher, RuleSpec, normalise
 
 # What customers and staff of restaurants and shops write to each other.
-WORDS = (
+_WORDS = (
     "你好 您好 请问 谢谢 好的 可以 麻烦 在吗 老板 亲 收到 明白 没问题 辛苦了 不好意思 "
     "今天 明天 周末 周六 周日 中午 晚上 几点 营业 打烊 排队 等位 订位 预约 包间 大厅 "
     "几位 两位 四位 十个人 团建 年会 生日 聚餐 宝宝 孩子 儿童餐 宝宝椅 老人 朋友 同事 "
@@ -46,7 +46,8 @@ WORDS = (
     "价格 多少钱 优惠 打折 满减 优惠券 代金券 会员 积分 充值 储值卡 发票 买单 支付 微信 支付宝 "
     "退款 换货 尺码 颜色 库存 到货 发货 快递 包邮 售后 质量 好吃 不错 满意 差评 好评 下次 再来 "
     "味道 分量 太咸 太辣 有点 还行 非常 特别 一下 一个 一份 两份 多少 怎么 什么 可不可以 能不能"
-).split()
+)
+WORDS = tuple(_WORDS.split())
 FILLERS = (
     "的",
     "了",

@@ -50,7 +50,7 @@ def test_a_rule_made_in_the_console_tags_the_customer_who_says_its_keyword(
     expect(page).to_have_url(re.compile(r"/keyword-rules$"))
     expect(page.get_by_test_id("chat-archive-source")).to_have_text("沙箱（演示）")
 
-    # The rule: two keywords (one a line, one after a full-width comma), the tag, the customer's side.
+    # The rule: keywords one a line and after a full-width comma, the tag, the customer's side.
     page.get_by_test_id("keyword-rules-create").click()
     dialog = page.get_by_test_id("keyword-rule-dialog")
     expect(dialog).to_be_visible()
