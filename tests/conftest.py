@@ -33,6 +33,7 @@ from siyu.db import Database, make_engine, set_database, utcnow  # noqa: E402
 from siyu.jobs import Job  # noqa: E402
 from siyu.sandbox.demo import DEMO_CORP  # noqa: E402
 from siyu.sandbox.server import create_sandbox_app  # noqa: E402
+from siyu.segments import live as segments_live  # noqa: E402
 from siyu.wecom import service  # noqa: E402
 from siyu.wecom.models import WeComConnection  # noqa: E402
 from tests.helpers import login  # noqa: E402
@@ -73,6 +74,8 @@ def database(engine: Engine) -> Iterator[Database]:
     database = Database(engine, factory)
     set_database(database)
     jobs.huey.flush()
+    # Audience indexes held from another test's (rolled-back) data would answer for this one.
+    segments_live.forget()
     yield database
     set_database(None)
     jobs.huey.flush()

@@ -14,6 +14,7 @@ from siyu.codes.models import Acquisition, ChannelCode, WelcomeSend
 from siyu.customers import service as customer_service
 from siyu.customers.models import ChurnAlert, Customer, CustomerImport, Follow
 from siyu.db import utcnow
+from siyu.segments.models import BehaviourMember, BehaviourRule, Segment
 from siyu.staff.models import StaffAccount
 from siyu.stores.models import Region, Store, StoreAssignment
 from siyu.tags.models import CustomerTag, Tag, TagGroup
@@ -238,3 +239,41 @@ def make_channel_code(session: Session, tenant: Tenant, name: str = "门店收�
     )
     session.flush()
     return code
+
+
+def make_segment(session: Session, tenant: Tenant, name: str = "上海的好友") -> Segment:
+    """A saved segment of the tenant: its friends in Shanghai."""
+    segment = Segment(
+        tenant_id=tenant.id,
+        name=name,
+        description=name,
+        rule={
+            "and": [
+                {"field": "follow", "op": "eq", "value": "friend"},
+                {"field": "city", "op": "eq", "value": "上海"},
+            ]
+        },
+    )
+    session.add(segment)
+    session.flush()
+    return segment
+
+
+def make_behaviour_rule(session: Session, tenant: Tenant, name: str = "上海好友") -> BehaviourRule:
+    """A behaviour rule of the tenant that tagged its first customer."""
+    tag = session.scalar(select(Tag).where(Tag.tenant_id == tenant.id).limit(1))
+    assert tag is not None
+    rule = BehaviourRule(
+        tenant_id=tenant.id,
+        name=name,
+        description=name,
+        rule={"field": "city", "op": "eq", "value": "上海"},
+        tag_ids=[tag.id],
+    )
+    session.add(rule)
+    session.flush()
+    customer = session.scalar(select(Customer).where(Customer.tenant_id == tenant.id).limit(1))
+    assert customer is not None
+    session.add(BehaviourMember(tenant_id=tenant.id, rule_id=rule.id, customer_id=customer.id))
+    session.flush()
+    return rule

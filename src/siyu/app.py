@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
 
 from siyu import __version__, health, jobs
 from siyu.addfriend.api import router as addfriend_router
@@ -32,9 +34,13 @@ from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
 from siyu.groups.api import router as groups_router
 from siyu.groups.codes_api import router as group_codes_router
+from siyu.segments import live as segments_live
+from siyu.segments.api import router as segments_router
+from siyu.segments.behaviour_api import router as behaviour_rules_router
 from siyu.staff.api import router as staff_router
 from siyu.stores.api import router as stores_router
 from siyu.tags.api import router as tags_router
+from siyu.tenants.models import Tenant
 from siyu.transfers.api import router as transfers_router
 from siyu.users.api import router as users_router
 from siyu.wecom.api import callback_router
@@ -71,6 +77,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     chats_router,
     addfriend_router,
     addfriend_work_router,
+    segments_router,
+    behaviour_rules_router,
 )
 
 
@@ -81,6 +89,22 @@ def api_router() -> APIRouter:
     return router
 
 
+def warm_indexes(database: Database) -> threading.Thread:
+    """Build the audience index of every tenant in the background."""
+
+    def build() -> None:
+        with database.factory() as session:
+            for tenant_id in session.scalars(select(Tenant.id).order_by(Tenant.id)).all():
+                try:
+                    segments_live.rebuild(session, tenant_id)
+                except Exception:  # one tenant's failure must not keep the others cold
+                    log.exception("audience index of tenant %s could not be built", tenant_id)
+
+    thread = threading.Thread(target=build, name="segment-index-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or get_database()
@@ -88,6 +112,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.segment_index_at_start:
+            warm_indexes(database)
         yield
         intake.stop()
 

@@ -181,6 +181,7 @@ def up() -> None:
     demo_seed()
     env = dict(os.environ)
     env.setdefault("SIYU_WECOM_BASE_URL", settings.sandbox_url)
+    env.setdefault("SIYU_SEGMENT_INDEX_AT_START", "true")
     python = [sys.executable, "-m", "siyu"]
     children = [
         subprocess.Popen([*python, "serve"], env=env),  # noqa: S603

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
     max_body_bytes: int = 2 * 1024 * 1024
+    # Build every tenant's audience index when the API starts (`siyu serve`), not at the first
+    # count: a tenant of ten million customers takes half a minute to read.
+    segment_index_at_start: bool = False
     # Spreadsheet uploads (customer imports): a million rows of .xlsx is about 40 MB.
     max_upload_bytes: int = 200 * 1024 * 1024
     job_sweep_grace_seconds: int = 60

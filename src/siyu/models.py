@@ -31,6 +31,10 @@ from siyu.groups.models import (
     GroupWelcome,
 )
 from siyu.jobs import Job
+from siyu.segments.models import (
+    AudienceChange,
+    Segment,
+)
 from siyu.staff.models import Department, StaffAccount
 from siyu.stores.models import MemberStore, Region, StaffRotation, Store, StoreAssignment
 from siyu.tags.models import CustomerTag, Tag, TaggingRun, TagGroup, TagWrite
@@ -45,6 +49,7 @@ __all__ = [
     "AddFriendReject",
     "AddFriendTask",
     "ApiToken",
+    "AudienceChange",
     "AuditEvent",
     "ChannelCode",
     "ChatArchiveState",
@@ -74,6 +79,7 @@ __all__ = [
     "LoginSession",
     "MemberStore",
     "Region",
+    "Segment",
     "StaffAccount",
     "StaffRotation",
     "Store",

@@ -28,9 +28,11 @@ from siyu.tenants.models import Tenant
 from tests.addfriend.factories import add_tasks, make_list
 from tests.autotag.factories import make_keyword_rule
 from tests.factories import (
+    make_behaviour_rule,
     make_channel_code,
     make_customer,
     make_import,
+    make_segment,
     make_store,
     make_tenant,
     make_token,
@@ -78,7 +80,9 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "welcome_id": lambda session, tenant: _first(session, GroupWelcome, tenant),
     "list_id": _add_friend_list,
     "task_id": lambda session, tenant: _first(session, AddFriendTask, tenant),
-    "rule_id": lambda session, tenant: make_keyword_rule(session, tenant, MARKER).id,
+    "segment_id": lambda session, tenant: make_segment(session, tenant, MARKER).id,
+    "rule_id": lambda session, tenant: make_behaviour_rule(session, tenant, MARKER).id,
+    "keyword_rule_id": lambda session, tenant: make_keyword_rule(session, tenant, MARKER).id,
 }
 
 
@@ -139,6 +143,19 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "mapAddFriendList": {"mapping": {}},
     "skipAddFriendTask": {"reason": "other", "note": "changed by tenant A"},
     "reassignAddFriendTasks": {"from_userid": "staff01", "to_userids": ["staff02"]},
+    "countSegmentRule": {"rule": {"field": "city", "op": "eq", "value": "上海"}},
+    "previewSegmentRule": {"rule": {"field": "city", "op": "eq", "value": "上海"}},
+    "createSegment": {
+        "name": "A 的人群",
+        "rule": {"field": "follow", "op": "eq", "value": "friend"},
+    },
+    "updateSegment": {"name": "changed by A"},
+    "createBehaviourRule": {
+        "name": "A 的规则",
+        "rule": {"field": "gender", "op": "eq", "value": 1},
+        "tag_ids": [1],
+    },
+    "updateBehaviourRule": {"name": "changed by A", "enabled": False},
     "createKeywordRule": {"name": "A 的规则", "keywords": ["宝宝"], "tag_ids": [1]},
     "updateKeywordRule": {"name": "changed by A", "keywords": ["孩子"]},
     "configureChatArchive": {"source": "sandbox", "enabled": True},

@@ -62,6 +62,10 @@ class Permission(StrEnum):
     ADD_FRIEND_READ = "add_friend:read"
     ADD_FRIEND_MANAGE = "add_friend:manage"
     ADD_FRIEND_WORK = "add_friend:work"
+    # Segments (人群): count and preview rules, see saved segments and their members; save,
+    # change and delete segments, rebuild the audience index.
+    SEGMENTS_READ = "segments:read"
+    SEGMENTS_MANAGE = "segments:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -91,6 +95,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADD_FRIEND_READ,
             Permission.ADD_FRIEND_MANAGE,
             Permission.ADD_FRIEND_WORK,
+            Permission.SEGMENTS_READ,
+            Permission.SEGMENTS_MANAGE,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -139,6 +145,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.GROUPS_READ: {
         "zh-CN": "读取客户群、群成员与群活码",
         "en": "Read customer groups, their members and group codes",
+    },
+    Permission.SEGMENTS_READ: {
+        "zh-CN": "读取人群与人数",
+        "en": "Read segments and count them",
     },
 }
 

@@ -97,22 +97,24 @@ def create_rule(session: DbSession, principal: Manage, body: RuleIn) -> RuleOut:
 
 
 @router.get(
-    "/keyword-rules/{rule_id}",
+    "/keyword-rules/{keyword_rule_id}",
     operation_id="getKeywordRule",
     responses=responses(*AUTH, NotFound),
 )
-def get_rule(session: DbSession, principal: Read, rule_id: int) -> RuleOut:
-    rule = service.get(session, principal.tenant_id, rule_id)
+def get_rule(session: DbSession, principal: Read, keyword_rule_id: int) -> RuleOut:
+    rule = service.get(session, principal.tenant_id, keyword_rule_id)
     return _outs(session, principal.tenant_id, [rule])[0]
 
 
 @router.patch(
-    "/keyword-rules/{rule_id}",
+    "/keyword-rules/{keyword_rule_id}",
     operation_id="updateKeywordRule",
     responses=responses(*AUTH, NotFound, UnknownTags),
 )
-def update_rule(session: DbSession, principal: Manage, rule_id: int, body: RulePatch) -> RuleOut:
-    rule = service.get(session, principal.tenant_id, rule_id)
+def update_rule(
+    session: DbSession, principal: Manage, keyword_rule_id: int, body: RulePatch
+) -> RuleOut:
+    rule = service.get(session, principal.tenant_id, keyword_rule_id)
     before = _snapshot(rule)
     service.update_rule(session, rule, body)
     audit.record(
@@ -128,14 +130,14 @@ def update_rule(session: DbSession, principal: Manage, rule_id: int, body: RuleP
 
 
 @router.delete(
-    "/keyword-rules/{rule_id}",
+    "/keyword-rules/{keyword_rule_id}",
     operation_id="deleteKeywordRule",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(*AUTH, NotFound),
 )
-def delete_rule(session: DbSession, principal: Manage, rule_id: int) -> Response:
+def delete_rule(session: DbSession, principal: Manage, keyword_rule_id: int) -> Response:
     """Delete a rule and its hits; the tags it gave stay on the customers."""
-    rule = service.get(session, principal.tenant_id, rule_id)
+    rule = service.get(session, principal.tenant_id, keyword_rule_id)
     before = _snapshot(rule)
     service.delete_rule(session, rule)
     audit.record(
@@ -143,20 +145,20 @@ def delete_rule(session: DbSession, principal: Manage, rule_id: int) -> Response
         principal,
         "keyword_rules.delete",
         entity_type="keyword_rule",
-        entity_id=rule_id,
+        entity_id=keyword_rule_id,
         before=before,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
-    "/keyword-rules/{rule_id}/hits",
+    "/keyword-rules/{keyword_rule_id}/hits",
     operation_id="listKeywordRuleHits",
     responses=responses(*AUTH, NotFound),
 )
-def list_hits(session: DbSession, principal: Read, paging: Paging, rule_id: int) -> HitPage:
+def list_hits(session: DbSession, principal: Read, paging: Paging, keyword_rule_id: int) -> HitPage:
     """The rule's hits, newest first: who, which keyword, and the message around it."""
-    rule = service.get(session, principal.tenant_id, rule_id)
+    rule = service.get(session, principal.tenant_id, keyword_rule_id)
     rows, total = service.hits(session, rule, offset=paging.offset, limit=paging.page_size)
     return HitPage(
         items=[

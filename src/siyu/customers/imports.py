@@ -26,6 +26,7 @@ from siyu.customers.service import CUSTOMERS, PHONES
 from siyu.db import Database, insert_rows_ignoring, utcnow
 from siyu.errors import NotFound
 from siyu.i18n import Locale
+from siyu.segments import changes as audience
 from siyu.sheets import ColumnMap, RequiredFieldUnmapped, importing, suggest_mapping
 from siyu.sheets.importing import Problem
 from siyu.staff.models import StaffAccount
@@ -314,6 +315,7 @@ def apply_rows(
             result.unchanged += 1
     session.flush()
     _attach(session, tenant_id, touched, hashes, source_key=source_key, actor=actor, now=now)
+    audience.touch(session, tenant_id, [c.id for _, c in touched if c.id is not None])
     return result
 
 

@@ -37,6 +37,7 @@ from siyu.customers.models import (
     TimelineEvent,
 )
 from siyu.db import insert_ignoring, insert_rows_ignoring, utcnow
+from siyu.segments import changes as audience
 from siyu.tags.models import PENDING, CustomerTag, Tag, TagWrite
 from siyu.wecom import schemas
 
@@ -260,6 +261,7 @@ def apply_views(
         _recompute_tags(session, tenant_id, follows, now, quiet=set(new_ids))
         _recompute_customers(session, tenant_id, follows, now)
     timeline.append_many(session, tenant_id, changes.entries)
+    audience.touch(session, tenant_id, ids.values())
     hooks.notify(session, tenant_id, _friends_added(views, ids, changes.begun, announced or {}))
     return result
 
@@ -648,6 +650,7 @@ def end_follow(
         session, tenant_id, {customer.id: list(states[customer.id].values())}, at, quiet=set()
     )
     _recompute_customers(session, tenant_id, {customer.id: list(states[customer.id].values())}, at)
+    audience.touch(session, tenant_id, [customer.id])
     return True
 
 
@@ -771,6 +774,7 @@ def edit_profile(
             actor=actor,
             detail={"fields": sorted(changed), "values": shown},
         )
+        audience.touch(session, customer.tenant_id, [customer.id])
     return changed
 
 
@@ -864,3 +868,4 @@ def erase(session: Session, customer: Customer) -> None:
     customer.custom = {}
     customer.status, customer.erased_at, customer.updated_at = ERASED, now, now
     timeline.append(session, customer.tenant_id, customer.id, "erased", at=now)
+    audience.touch(session, customer.tenant_id, [customer.id])

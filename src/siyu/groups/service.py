@@ -32,6 +32,7 @@ from siyu.groups.models import (
     GroupMember,
     GroupSyncRun,
 )
+from siyu.segments import changes as audience
 from siyu.staff.models import StaffAccount
 from siyu.wecom import schemas
 
@@ -227,6 +228,12 @@ def _write_members(
         for key, value in values.items():
             setattr(member, key, value)
     session.flush()
+    audience.touch(
+        session,
+        tenant_id,
+        [r["customer_id"] for r in inserts if r["customer_id"]]
+        + [m.customer_id for m, _ in changes if m.customer_id],
+    )
 
 
 def _customer_ids(session: Session, tenant_id: int, external_userids: list[str]) -> dict[str, int]:
@@ -242,6 +249,19 @@ def _customer_ids(session: Session, tenant_id: int, external_userids: list[str])
         ).all()
         if ext
     }
+
+
+def members_of(session: Session, group_id: int) -> list[int]:
+    """The customers in a group now (open stays)."""
+    return [
+        cid
+        for cid in session.scalars(
+            select(GroupMember.customer_id).where(
+                GroupMember.group_id == group_id, GroupMember.left_at.is_(None)
+            )
+        )
+        if cid is not None
+    ]
 
 
 def recount(session: Session, group_ids: Iterable[int]) -> None:
@@ -354,6 +374,7 @@ def dismiss(session: Session, tenant_id: int, chat_id: str, at: dt.datetime) -> 
     if group.status != DISMISSED:
         group.status, group.dismissed_at = DISMISSED, at
         group.refresh_requested_at = None
+        audience.touch(session, tenant_id, members_of(session, group.id))
     return group
 
 
@@ -410,6 +431,7 @@ def finish_run(session: Session, run: GroupSyncRun, now: dt.datetime) -> int:
     gone = list(session.scalars(query))
     for group in gone:
         group.status, group.dismissed_at = DISMISSED, now
+        audience.touch(session, run.tenant_id, members_of(session, group.id))
     return len(gone)
 
 

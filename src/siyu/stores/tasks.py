@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from siyu.customers.models import Customer, CustomerSyncRun
 from siyu.jobs import Job, job
+from siyu.segments import changes as audience
 from siyu.staff.models import StaffAccount
 from siyu.stores import service
 from siyu.stores.models import Store, StoreAssignment
@@ -39,12 +40,16 @@ def demo_stores(session: Session, job_row: Job) -> None:
         .join(Store, Store.id == StoreAssignment.store_id)
         .where(StaffAccount.tenant_id == tenant_id)
     ).all():
-        session.execute(
-            update(Customer)
-            .where(
-                Customer.tenant_id == tenant_id,
-                Customer.owner_userid == userid,
-                Customer.store_id.is_(None),
+        moved = list(
+            session.scalars(
+                update(Customer)
+                .where(
+                    Customer.tenant_id == tenant_id,
+                    Customer.owner_userid == userid,
+                    Customer.store_id.is_(None),
+                )
+                .values(store_id=store_id, city=city)
+                .returning(Customer.id)
             )
-            .values(store_id=store_id, city=city)
         )
+        audience.touch(session, tenant_id, moved)

@@ -24,6 +24,7 @@ from siyu.customers import timeline
 from siyu.customers.models import FRIEND, Customer, Follow
 from siyu.db import insert_rows_ignoring, utcnow
 from siyu.errors import NotFound
+from siyu.segments import changes as audience
 from siyu.tags.errors import DuplicateTagName
 from siyu.tags.models import (
     FAILED,
@@ -424,6 +425,7 @@ def tag_customers(
             delete(CustomerTag).where(CustomerTag.customer_id == cid, CustomerTag.tag_id == tid)
         )
     timeline.append_many(session, tenant_id, entries)
+    audience.touch(session, tenant_id, changed)
     result.added, result.removed = len(rows), len(gone)
     result.writes = _queue_writes(session, tenant_id, changed, now)
     return result

@@ -27,6 +27,7 @@ from siyu.auth.principal import Principal
 from siyu.customers import timeline
 from siyu.customers.models import ERASED, FRIEND, Customer, Follow
 from siyu.db import utcnow
+from siyu.segments import changes as audience
 from siyu.staff.models import StaffAccount
 from siyu.staff.service import LEFT
 from siyu.transfers import reasons
@@ -564,6 +565,7 @@ def accept(
     if customer is not None and customer.status != ERASED:
         customer.owner_userid = transfer.takeover_userid
         customer.updated_at = utcnow()
+        audience.touch(session, tenant_id, [customer.id])
         timeline.append(
             session,
             tenant_id,
@@ -653,6 +655,7 @@ def keep_owner(
     customer = session.get(Customer, found.customer_id)
     if customer is not None and customer.status != ERASED:
         customer.owner_userid = found.takeover_userid
+        audience.touch(session, customer.tenant_id, [customer.id])
 
 
 def open_pairs(session: Session, tenant_id: int, transfer_id: int | None = None) -> list[Transfer]:

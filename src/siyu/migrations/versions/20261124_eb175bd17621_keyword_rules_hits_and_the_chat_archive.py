@@ -1,7 +1,7 @@
 """Keyword rules, their hits, the chat archive's cursor and customers' chat stats
 
 Revision ID: eb175bd17621
-Revises: 5f3c6ea7fa5f
+Revises: 7d321cd144eb
 Create Date: 2026-11-24 03:25:18.718420
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import siyu.db
 
 revision: str = "eb175bd17621"
-down_revision: str | None = "5f3c6ea7fa5f"
+down_revision: str | None = "7d321cd144eb"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

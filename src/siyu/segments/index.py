@@ -1,0 +1,268 @@
+"""The in-memory audience index of one tenant: Roaring bitmaps of customer ids per tag, per
+profile value, per day and month of adding and of birthday, per group. A rule is answered with
+set operations, so a count over tens of millions of customers takes milliseconds.
+
+The index holds no truth of its own: it is built from the facts the database gives
+(:mod:`siyu.segments.facts`) and kept fresh by re-reading the facts of changed customers.
+Re-applying a customer's facts is idempotent, so reading a change twice does no harm.
+
+Dates of adding are kept per China day and per month, and a range is the union of the whole
+months inside it and the days at its edges — or, when that is the smaller side, everything
+dated minus the days and months outside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pyroaring import BitMap
+
+from siyu.segments.rules import And, Cond, Not, Or, Rule, birthdays, day_range
+from siyu.segments.sql import Context
+
+EPOCH = dt.date(2000, 1, 1)
+MAX_ID = 2**32 - 1
+TEXT = ("city", "level", "channel", "owner")
+FRIEND, LOST = 1, 2  # Facts.status
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH).days
+
+
+def month_of(day_no: int) -> int:
+    day = EPOCH + dt.timedelta(days=day_no)
+    return day.year * 12 + day.month - 1
+
+
+@dataclass
+class Facts:
+    """What the index knows of one customer. ``status`` is FRIEND, LOST, or 0 when the
+    customer is gone (erased or deleted): such a customer is in no bitmap."""
+
+    id: int
+    status: int
+    city: str = ""
+    level: str = ""
+    channel: str = ""
+    owner: str = ""
+    gender: int = 0
+    store: int | None = None
+    added_day: int | None = None  # day_number of the China date of first adding
+    birthday: tuple[int, int] | None = None  # (month, day)
+    tags: tuple[int, ...] = ()
+    groups: tuple[int, ...] = ()
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _add(buckets: dict[K, BitMap], key: K, cid: int) -> None:
+    bm = buckets.get(key)
+    if bm is None:
+        buckets[key] = bm = BitMap()
+    bm.add(cid)
+
+
+class SegmentIndex:
+    def __init__(self, tenant_id: int) -> None:
+        self.tenant_id = tenant_id
+        self.universe = BitMap()
+        self.friends = BitMap()
+        self.lost = BitMap()
+        self.added_any = BitMap()
+        self.birth_any = BitMap()
+        self.text: dict[str, dict[str, BitMap]] = {name: {} for name in TEXT}
+        self.gender: dict[int, BitMap] = {}
+        self.store: dict[int | None, BitMap] = {}
+        self.added_days: dict[int, BitMap] = {}
+        self.added_months: dict[int, BitMap] = {}
+        self.birth_days: dict[tuple[int, int], BitMap] = {}
+        self.tags: dict[int, BitMap] = {}
+        self.groups: dict[int, BitMap] = {}
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _families(self) -> Iterator[dict[Any, BitMap]]:
+        yield from self.text.values()
+        yield from (
+            self.gender,
+            self.store,
+            self.added_days,
+            self.added_months,
+            self.birth_days,
+            self.tags,
+            self.groups,
+        )
+
+    def bitmaps(self) -> Iterator[BitMap]:
+        yield from (self.universe, self.friends, self.lost, self.added_any, self.birth_any)
+        for family in self._families():
+            yield from family.values()
+
+    def remove(self, ids: Iterable[int]) -> None:
+        gone = BitMap(ids)
+        if not gone:
+            return
+        for bm in self.bitmaps():
+            bm.difference_update(gone)
+
+    def put(self, facts: Iterable[Facts]) -> None:
+        """Set what the index knows of these customers, replacing what it knew."""
+        batch = list(facts)
+        self.remove(f.id for f in batch)
+        for f in batch:
+            if f.status not in (FRIEND, LOST):
+                continue
+            if not 0 < f.id <= MAX_ID:
+                raise ValueError(f"customer id {f.id} is beyond the index's 32-bit ids")
+            cid = f.id
+            self.universe.add(cid)
+            (self.friends if f.status == FRIEND else self.lost).add(cid)
+            for name in TEXT:
+                _add(self.text[name], getattr(f, name) or "", cid)
+            _add(self.gender, f.gender, cid)
+            _add(self.store, f.store, cid)
+            if f.added_day is not None:
+                self.added_any.add(cid)
+                _add(self.added_days, f.added_day, cid)
+                _add(self.added_months, month_of(f.added_day), cid)
+            if f.birthday is not None:
+                self.birth_any.add(cid)
+                _add(self.birth_days, f.birthday, cid)
+            for tag in f.tags:
+                _add(self.tags, tag, cid)
+            for group in f.groups:
+                _add(self.groups, group, cid)
+
+    def prune(self) -> None:
+        """Drop bitmaps left empty by removals."""
+        for family in self._families():
+            for key in [k for k, bm in family.items() if not bm]:
+                del family[key]
+
+    def optimize(self) -> None:
+        for bm in self.bitmaps():
+            bm.run_optimize()
+            bm.shrink_to_fit()
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def memory_bytes(self) -> int:
+        total = 0
+        for bm in self.bitmaps():
+            stats = bm.get_statistics()
+            total += (
+                stats["n_bytes_array_containers"]
+                + stats["n_bytes_run_containers"]
+                + stats["n_bytes_bitset_containers"]
+                + 16 * stats["n_containers"]
+                + 64
+            )
+        return total
+
+    def count(self, rule: Rule, ctx: Context) -> int:
+        return len(self.evaluate(rule, ctx))
+
+    def evaluate(self, rule: Rule, ctx: Context) -> BitMap:
+        if isinstance(rule, And):
+            return self._and(rule.parts, ctx)
+        if isinstance(rule, Or):
+            return BitMap.union(*(self.evaluate(part, ctx) for part in rule.parts))
+        if isinstance(rule, Not):
+            return self.universe - self.evaluate(rule.part, ctx)
+        return self._condition(rule, ctx)
+
+    def _and(self, parts: tuple[Rule, ...], ctx: Context) -> BitMap:
+        positive = [p for p in parts if not isinstance(p, Not)]
+        negative = [p.part for p in parts if isinstance(p, Not)]
+        sets = sorted((self.evaluate(p, ctx) for p in positive), key=len)
+        result = sets[0].copy() if sets else self.universe.copy()
+        for other in sets[1:]:
+            if not result:
+                break
+            result &= other
+        for part in negative:
+            if not result:
+                break
+            result -= self.evaluate(part, ctx)
+        return result
+
+    def _union(self, family: dict[K, BitMap], keys: Iterable[K]) -> BitMap:
+        found = [family[k] for k in keys if k in family]
+        return BitMap.union(*found) if found else BitMap()
+
+    def _condition(self, cond: Cond, ctx: Context) -> BitMap:  # noqa: PLR0912
+        f, op, value = cond.field, cond.op, cond.value
+        if f == "tags":
+            if op == "any":
+                return self._union(self.tags, value)
+            if op == "all":
+                return self._and(tuple(Cond("tags", "any", (t,)) for t in value), ctx)
+            return self.universe - self._union(self.tags, value)
+        if f in self.text:
+            return self._union(self.text[f], ("",) if op == "empty" else value)
+        if f == "gender":
+            return self._union(self.gender, value)
+        if f == "store":
+            return self._union(self.store, (None,) if op == "empty" else value)
+        if f == "region":
+            return self._union(self.store, ctx.stores_of(value))
+        if f == "added_at":
+            if op == "empty":
+                return self.universe - self.added_any
+            start, end = day_range(cond, ctx.today)
+            return self._added_between(
+                None if start is None else day_number(start),
+                None if end is None else day_number(end),
+            )
+        if f == "birthday":
+            if op == "empty":
+                return self.universe - self.birth_any
+            return self._union(self.birth_days, birthdays(cond, ctx.today))
+        if f == "follow":
+            return (self.friends if value == "friend" else self.lost).copy()
+        if f == "group":
+            return self._union(self.groups, self.groups if op == "exists" else value)
+        raise AssertionError(f"unhandled field {f}")
+
+    def _added_between(self, lo: int | None, hi: int | None) -> BitMap:
+        """Customers first added on China days lo..hi (inclusive; None is open)."""
+        if not self.added_days:
+            return BitMap()
+        days = self.added_days.keys()
+        first, last = min(days), max(days)
+        lo = max(lo if lo is not None else first, first)
+        hi = min(hi if hi is not None else last, last)
+        if lo > hi:
+            return BitMap()
+        inside, outside = self._split(lo, hi, first, last)
+        if sum(len(bm) for bm in outside) < sum(len(bm) for bm in inside):
+            return self.added_any - BitMap.union(*outside) if outside else self.added_any.copy()
+        return BitMap.union(*inside) if inside else BitMap()
+
+    def _split(self, lo: int, hi: int, first: int, last: int) -> tuple[list[BitMap], list[BitMap]]:
+        """The bitmaps covering lo..hi — whole months where they fit, else days — and those
+        covering the rest of first..last."""
+        inside: list[BitMap] = []
+        outside: list[BitMap] = []
+        month = (EPOCH + dt.timedelta(days=first)).replace(day=1)
+        while day_number(month) <= last:
+            following = (month + dt.timedelta(days=32)).replace(day=1)
+            start, end = day_number(month), day_number(following) - 1
+            whole = self.added_months.get(month_of(start))
+            if whole is not None:
+                if end < lo or start > hi:
+                    outside.append(whole)
+                elif lo <= start and end <= hi:
+                    inside.append(whole)
+                else:
+                    for day in range(start, end + 1):
+                        bm = self.added_days.get(day)
+                        if bm is not None:
+                            (inside if lo <= day <= hi else outside).append(bm)
+            month = following
+        return inside, outside

@@ -1,0 +1,120 @@
+"""The audience indexes this process holds, one per tenant: built from the database on first
+use (or at start), caught up from the change log before every answer, rebuilt on demand.
+
+Catching up reads the changes after the last one seen, and again those of the last few
+seconds: a transaction that took an earlier id may commit after a later one was read, and
+re-reading a customer's facts is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from siyu.db import utcnow
+from siyu.segments import facts
+from siyu.segments.index import SegmentIndex
+from siyu.segments.models import AudienceChange
+
+LATE_COMMITS = dt.timedelta(seconds=10)
+PAGE = 50_000
+
+
+@dataclass
+class Live:
+    index: SegmentIndex
+    watermark: int
+    built_at: dt.datetime
+    build_seconds: float
+    polled_at: dt.datetime
+    applied: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+_indexes: dict[int, Live] = {}
+_guard = threading.Lock()
+
+
+def _last_change(session: Session, tenant_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.max(AudienceChange.id), 0)).where(
+                AudienceChange.tenant_id == tenant_id
+            )
+        )
+        or 0
+    )
+
+
+def rebuild(session: Session, tenant_id: int) -> Live:
+    """Build the tenant's index afresh and hold it (replacing any held)."""
+    started, now = time.perf_counter(), utcnow()
+    watermark = _last_change(session, tenant_id)
+    index = facts.build(session, tenant_id)
+    live = Live(index, watermark, now, time.perf_counter() - started, now)
+    with _guard:
+        _indexes[tenant_id] = live
+    catch_up(session, live)
+    return live
+
+
+def held(tenant_id: int) -> Live | None:
+    return _indexes.get(tenant_id)
+
+
+def index_for(session: Session, tenant_id: int) -> Live:
+    """The tenant's index, caught up with every change committed before this call."""
+    live = _indexes.get(tenant_id)
+    if live is None:
+        with _guard:
+            live = _indexes.get(tenant_id)
+        if live is None:
+            return rebuild(session, tenant_id)
+    catch_up(session, live)
+    return live
+
+
+def catch_up(session: Session, live: Live) -> int:
+    """Apply the changes committed since the last catch-up; the number of customers re-read."""
+    tenant_id = live.index.tenant_id
+    read = 0
+    with live.lock:
+        now = utcnow()
+        since = live.polled_at - LATE_COMMITS
+        after = 0
+        while True:
+            rows = session.execute(
+                select(AudienceChange.id, AudienceChange.customer_id)
+                .where(
+                    AudienceChange.tenant_id == tenant_id,
+                    AudienceChange.id > after,
+                    or_(AudienceChange.id > live.watermark, AudienceChange.at >= since),
+                )
+                .order_by(AudienceChange.id)
+                .limit(PAGE)
+            ).all()
+            if rows:
+                ids = sorted({r.customer_id for r in rows})
+                live.index.put(facts.facts_of(session, tenant_id, ids))
+                live.watermark = max(live.watermark, rows[-1].id)
+                after = rows[-1].id
+                read += len(ids)
+            if len(rows) < PAGE:
+                break
+        live.applied += read
+        live.polled_at = now
+        return read
+
+
+def forget(tenant_id: int | None = None) -> None:
+    """Drop held indexes (one tenant's, or all)."""
+    with _guard:
+        if tenant_id is None:
+            _indexes.clear()
+        else:
+            _indexes.pop(tenant_id, None)
