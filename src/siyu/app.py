@@ -21,6 +21,8 @@ from siyu.api import errors
 from siyu.api.middleware import RequestLimits
 from siyu.audit.api import router as audit_router
 from siyu.auth.api import router as auth_router
+from siyu.autotag.api import router as autotag_router
+from siyu.chats.api import router as chats_router
 from siyu.codes.api import router as codes_router
 from siyu.codes.landing import landing_router
 from siyu.codes.results_api import router as code_results_router
@@ -71,6 +73,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     code_results_router,
     groups_router,
     group_codes_router,
+    autotag_router,
+    chats_router,
     addfriend_router,
     addfriend_work_router,
     segments_router,

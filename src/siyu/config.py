@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     job_sweep_grace_seconds: int = 60
     # WeCom: the real API host, or the sandbox's address for demos and tests.
     wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    # WeCom's chat archive (会话存档): the path of Tencent's Finance SDK library
+    # (libWeWorkFinanceSdk_C.so), needed only by tenants that read the real archive.
+    chat_archive_sdk_path: str = ""
+    # Proxy the SDK uses to reach WeCom (``host:port``) and its password, when one is needed.
+    chat_archive_proxy: str = ""
+    chat_archive_proxy_password: str = ""
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100
     sandbox_database_url: str = ""

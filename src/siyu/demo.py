@@ -112,6 +112,13 @@ def seed(session: Session, *, password: str) -> SeedResult:
     )
     # Audiences its operators keep (人群), counted as the customers come in.
     segments.seed(session, tenant.id)
+    jobs.submit(
+        session,
+        "autotag.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"autotag-demo:{tenant.id}",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

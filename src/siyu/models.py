@@ -3,6 +3,8 @@
 from siyu.addfriend.models import AddFriendList, AddFriendReject, AddFriendTask
 from siyu.audit.models import AuditEvent
 from siyu.auth.models import ApiToken, LoginFailure, LoginSession
+from siyu.autotag.models import KeywordHit, KeywordRule, KeywordRuleSet
+from siyu.chats.models import ChatArchiveState, CustomerChatStats
 from siyu.codes.models import (
     Acquisition,
     ChannelCode,
@@ -50,8 +52,10 @@ __all__ = [
     "AudienceChange",
     "AuditEvent",
     "ChannelCode",
+    "ChatArchiveState",
     "ChurnAlert",
     "Customer",
+    "CustomerChatStats",
     "CustomerImport",
     "CustomerPhone",
     "CustomerSyncRun",
@@ -67,6 +71,9 @@ __all__ = [
     "GroupWelcome",
     "ImportReject",
     "Job",
+    "KeywordHit",
+    "KeywordRule",
+    "KeywordRuleSet",
     "LandingVisit",
     "LoginFailure",
     "LoginSession",

@@ -26,6 +26,7 @@ from siyu.stores.models import Region
 from siyu.tags.models import Tag, TaggingRun, TagGroup
 from siyu.tenants.models import Tenant
 from tests.addfriend.factories import add_tasks, make_list
+from tests.autotag.factories import make_keyword_rule
 from tests.factories import (
     make_behaviour_rule,
     make_channel_code,
@@ -81,6 +82,7 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "task_id": lambda session, tenant: _first(session, AddFriendTask, tenant),
     "segment_id": lambda session, tenant: make_segment(session, tenant, MARKER).id,
     "rule_id": lambda session, tenant: make_behaviour_rule(session, tenant, MARKER).id,
+    "keyword_rule_id": lambda session, tenant: make_keyword_rule(session, tenant, MARKER).id,
 }
 
 
@@ -154,6 +156,9 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
         "tag_ids": [1],
     },
     "updateBehaviourRule": {"name": "changed by A", "enabled": False},
+    "createKeywordRule": {"name": "A 的规则", "keywords": ["宝宝"], "tag_ids": [1]},
+    "updateKeywordRule": {"name": "changed by A", "keywords": ["孩子"]},
+    "configureChatArchive": {"source": "sandbox", "enabled": True},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

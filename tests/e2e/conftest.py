@@ -39,7 +39,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 # Browser tests share one demo deployment. These make new friends in it, which the customer
 # pages' tests count, so they run after every other browser test.
-RUN_LAST = ("test_channel_codes.py", "test_add_friend.py")
+RUN_LAST = ("test_channel_codes.py", "test_add_friend.py", "test_keyword_rules.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

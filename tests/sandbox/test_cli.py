@@ -49,8 +49,11 @@ def test_cli_plays_customers_and_staff(live_sandbox: str, receiver: Receiver) ->
         external_userid,
         "--wait",
     )
-    changes = [field_of(x, "ChangeType") for x in receiver.events()]
+    events = receiver.events()
+    changes = [field_of(x, "ChangeType") for x in events if field_of(x, "ChangeType")]
     assert changes == ["add_external_contact", "del_follow_user"]
+    # The line of chat went to the chat archive, which WeCom announces with msgaudit_notify.
+    assert [field_of(x, "Event") for x in events].count("msgaudit_notify") == 1
     _run(live_sandbox, "faults", '{"latency_ms": {"user/*": 10}}')
     assert json.loads(_run(live_sandbox, "faults"))["latency_ms"] == {"user/*": 10}
     _run(live_sandbox, "faults", "reset")

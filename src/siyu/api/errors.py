@@ -72,6 +72,19 @@ _FIELD_REASONS: dict[str, dict[Locale, str]] = {
     "list_type": {"zh-CN": "必须是列表", "en": "must be a list"},
     "model_attributes_type": {"zh-CN": "必须是对象", "en": "must be an object"},
     "dict_type": {"zh-CN": "必须是对象", "en": "must be an object"},
+    "too_long": {
+        "zh-CN": "太多（最多 {max_length} 项）",
+        "en": "has too many items (at most {max_length})",
+    },
+    "too_short": {
+        "zh-CN": "太少（至少 {min_length} 项）",
+        "en": "has too few items (at least {min_length})",
+    },
+    "keywords_empty": {"zh-CN": "至少填写一个关键词", "en": "needs at least one keyword"},
+    "keyword_too_long": {
+        "zh-CN": "关键词「{keyword}」超过 {max} 个字",
+        "en": "has the keyword “{keyword}”, longer than {max} characters",
+    },
 }
 
 

@@ -51,6 +51,9 @@ class Permission(StrEnum):
     # Channel codes (渠道活码), welcome messages and channel results.
     CODES_READ = "codes:read"
     CODES_MANAGE = "codes:manage"
+    # Auto-tagging (自动打标签): keyword rules, their hits, and the chat archive they read.
+    AUTOTAG_READ = "autotag:read"
+    AUTOTAG_MANAGE = "autotag:manage"
     GROUPS_READ = "groups:read"
     # Sync groups from WeCom; create, edit and delete group codes and group welcome templates.
     GROUPS_MANAGE = "groups:manage"
@@ -85,6 +88,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TAGS_MANAGE,
             Permission.CODES_READ,
             Permission.CODES_MANAGE,
+            Permission.AUTOTAG_READ,
+            Permission.AUTOTAG_MANAGE,
             Permission.GROUPS_READ,
             Permission.GROUPS_MANAGE,
             Permission.ADD_FRIEND_READ,
@@ -105,6 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_READ,
             Permission.CUSTOMERS_EDIT,
             Permission.CODES_READ,
+            Permission.AUTOTAG_READ,
             # The lists' progress and tasks of their stores' staff accounts.
             Permission.ADD_FRIEND_READ,
             Permission.ADD_FRIEND_WORK,
@@ -131,6 +137,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.CODES_READ: {
         "zh-CN": "读取渠道活码与渠道效果",
         "en": "Read channel codes and their results",
+    },
+    Permission.AUTOTAG_READ: {
+        "zh-CN": "读取关键词规则、命中记录与会话存档状态",
+        "en": "Read keyword rules, their hits and the chat archive's status",
     },
     Permission.GROUPS_READ: {
         "zh-CN": "读取客户群、群成员与群活码",

@@ -229,6 +229,10 @@ def create_sandbox_app(
         demo.seed(session, runtime.clock.ts())
         demo.seed_crowd(session, runtime.clock.ts(), demo_crowd)
         demo.seed_groups(session, runtime.clock.ts())
+        if demo_crowd > 0:
+            from siyu.sandbox import msgaudit
+
+            msgaudit.seed_chats(session, runtime.clock.ts())
     callbacks.recover(runtime)
 
     @asynccontextmanager
@@ -269,6 +273,7 @@ def create_sandbox_app(
         admin,
         admin_tags,
         inspection,
+        msgaudit,
         qr_images,
         simulate,
         simulate_group_codes,
@@ -280,6 +285,7 @@ def create_sandbox_app(
         admin,
         admin_tags,
         inspection,
+        msgaudit,
         qr_images,
         simulate,
         simulate_staff,

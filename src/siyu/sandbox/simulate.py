@@ -13,14 +13,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.sandbox import callbacks
+from siyu.sandbox import callbacks, msgaudit
 from siyu.sandbox.api.base import follow
 from siyu.sandbox.api.contact_ways import members_of
 from siyu.sandbox.core import WeComError, new_id
 from siyu.sandbox.demo import DEMO_CORP
 from siyu.sandbox.runtime import Runtime
 from siyu.sandbox.state import (
-    ChatMessage,
     ContactWay,
     Corp,
     Effect,
@@ -234,8 +233,9 @@ class Chat(BaseModel):
 
 
 @router.post("/chat")
-def chat(request: Request, body: Chat) -> Json:
-    """A line of 1:1 chat, kept with a growing ``seq`` for a chat-archive feed."""
+def chat(request: Request, body: Chat, wait: Wait = False) -> Json:
+    """A line of 1:1 chat, kept in the chat archive with a growing ``seq``; WeCom then sends
+    ``msgaudit_notify``."""
     runtime = runtime_of(request)
     with runtime.database.transaction() as session:
         corp = corp_of(session, body.corp_id)
@@ -246,16 +246,16 @@ def chat(request: Request, body: Chat) -> Json:
             if body.sender == "customer"
             else (body.userid, body.external_userid)
         )
-        row = ChatMessage(
-            corp_id=corp.corp_id,
-            msgid=new_id("", 20) + "_" + str(runtime.clock.ts()),
+        row = msgaudit.record_chat(
+            session,
+            corp.corp_id,
             sender=sender,
             receiver=receiver,
-            content=body.text,
-            msgtime=int(runtime.clock.now() * 1000),
+            text=body.text,
+            msgtime_ms=int(runtime.clock.now() * 1000),
+            ts=runtime.clock.ts(),
         )
-        session.add(row)
-        session.flush()
+        msgaudit.notify(session, runtime, corp)
         # The customer has now chatted: a welcome code not yet used is spent (41051).
         for code in session.scalars(
             select(WelcomeCode).where(
@@ -266,7 +266,8 @@ def chat(request: Request, body: Chat) -> Json:
             )
         ):
             code.used_at = runtime.clock.ts()
-        return {"seq": row.seq, "msgid": row.msgid}
+        result = {"seq": row.seq, "msgid": row.msgid}
+    return finish(runtime, result, wait)
 
 
 class Relation(BaseModel):

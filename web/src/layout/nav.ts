@@ -2,6 +2,7 @@ import type { Component } from 'vue'
 import {
   ChatDotRound,
   ChatLineSquare,
+  CollectionTag,
   Checked,
   Phone,
   Connection,
@@ -73,9 +74,11 @@ export const acquisitionNav: NavItem[] = [
   { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
 ]
 
-/** 人群与标签 / Audiences: who the customers are, chosen by rules. Other audience tools join here. */
+/** 人群与标签 / Audiences: who customers are, chosen by rules, and the rules that tag them from
+ * what they say and do. */
 export const audienceNav: NavItem[] = [
   { name: 'segments', path: '/segments', icon: Filter, permission: 'segments:read' },
+  { name: 'keywordRules', path: '/keyword-rules', icon: CollectionTag, permission: 'autotag:read' },
 ]
 
 export const settingsNav: NavItem[] = [

@@ -134,6 +134,12 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.welcomes', permission: 'codes:read' },
       },
       {
+        path: 'keyword-rules',
+        name: 'keywordRules',
+        component: () => import('@/pages/KeywordRulesPage.vue'),
+        meta: { titleKey: 'nav.keywordRules', permission: 'autotag:read' },
+      },
+      {
         path: 'groups',
         name: 'groups',
         component: () => import('@/pages/GroupsPage.vue'),
