@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from siyu.chats.models import CustomerChatStats
 from siyu.customers.models import ACTIVE, ERASED, LOST, Customer
 from siyu.groups.models import DISMISSED, Group, GroupMember
 from siyu.segments import facts
@@ -32,6 +33,7 @@ CHANNELS = ["", "门店", "朋友圈"]
 OWNERS = ["", "zhangsan", "lisi"]
 BASE = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 _numbers = itertools.count()
+LINKS = {"tags", "groups", "left", "chat"}
 
 
 @dataclass
@@ -102,6 +104,7 @@ def customer_rows(w: World) -> st.SearchStrategy[list[dict[str, Any]]]:
             "tags": st.sets(st.sampled_from(w.tags), max_size=4),
             "groups": st.sets(st.sampled_from(w.groups), max_size=3),
             "left": st.booleans(),
+            "chat": st.one_of(st.none(), st.tuples(moments, st.integers(0, 120))),
         }
     )
     return st.lists(row, min_size=0, max_size=25)
@@ -131,6 +134,10 @@ def rules(w: World) -> st.SearchStrategy[dict[str, Any]]:
             )
         elif field == "group":
             value = st.lists(st.sampled_from(w.groups), min_size=1, max_size=2)
+        elif op == "gte":
+            value = st.integers(1, 100)
+        elif op == "lte":
+            value = st.integers(0, 99)
         elif op in {"within_days", "before_days", "next_days"}:
             value = st.integers(1, 500)
         elif op == "between":
@@ -162,7 +169,7 @@ def insert_customers(session: Session, w: World, rows: list[dict[str, Any]]) -> 
     ids = []
     for data in rows:
         i = next(_numbers)
-        fields = {k: v for k, v in data.items() if k not in {"tags", "groups", "left"}}
+        fields = {k: v for k, v in data.items() if k not in LINKS}
         customer = Customer(
             tenant_id=w.tenant.id, external_userid=f"wmagree{i:06d}", name=f"客户{i}", **fields
         )
@@ -176,6 +183,18 @@ def insert_customers(session: Session, w: World, rows: list[dict[str, Any]]) -> 
 
 def set_links(session: Session, w: World, cid: int, data: dict[str, Any]) -> None:
     session.execute(delete(CustomerTag).where(CustomerTag.customer_id == cid))
+    session.execute(delete(CustomerChatStats).where(CustomerChatStats.customer_id == cid))
+    if data.get("chat") is not None:
+        last, count = data["chat"]
+        session.add(
+            CustomerChatStats(
+                tenant_id=w.tenant.id,
+                customer_id=cid,
+                last_inbound_at=last,
+                inbound_count=count,
+                outbound_count=0,
+            )
+        )
     session.execute(delete(GroupMember).where(GroupMember.customer_id == cid))
     for tag in data["tags"]:
         session.add(CustomerTag(tenant_id=w.tenant.id, customer_id=cid, tag_id=tag))
@@ -254,7 +273,7 @@ def test_sql_and_bitmap_agree_after_incremental_changes(session: Session, world:
                 customer = session.get(Customer, cid)
                 assert customer is not None
                 for key, value in data.items():
-                    if key not in {"tags", "groups", "left"}:
+                    if key not in LINKS:
                         setattr(customer, key, value)
                 set_links(session, world, cid, data)
                 changed.append(cid)
@@ -292,19 +311,30 @@ def test_the_copy_build_equals_the_row_build(session: Session, world: World) -> 
             "tags": set(world.tags[: i % 4]),
             "groups": set(world.groups[: i % 3]),
             "left": i % 2 == 0,
+            "chat": None if i % 3 == 0 else (BASE + dt.timedelta(hours=7 * i), i % 5),
         }
         for i in range(60)
     ]
     insert_customers(session, world, rows)
     by_copy = facts.build_by_copy(session, world.tenant.id)
     by_rows = facts.build_by_rows(session, world.tenant.id)
-    for name in ("universe", "friends", "lost", "added_any", "birth_any"):
+    for name in ("universe", "friends", "lost", "birth_any"):
         assert list(getattr(by_copy, name)) == list(getattr(by_rows, name)), name
-    for name in ("gender", "store", "added_days", "added_months", "birth_days", "tags", "groups"):
-        mine = {k: list(v) for k, v in getattr(by_copy, name).items() if v}
-        theirs = {k: list(v) for k, v in getattr(by_rows, name).items() if v}
+    for dates in ("added", "chatted"):
+        assert list(getattr(by_copy, dates).any) == list(getattr(by_rows, dates).any), dates
+    families = ["gender", "store", "birth_days", "tags", "groups", "chat_counts"]
+    families += ["added.days", "added.months", "chatted.days", "chatted.months"]
+    for name in families:
+        mine = {k: list(v) for k, v in _attr(by_copy, name).items() if v}
+        theirs = {k: list(v) for k, v in _attr(by_rows, name).items() if v}
         assert mine == theirs, name
     for name, family in by_copy.text.items():
         assert {k: list(v) for k, v in family.items()} == {
             k: list(v) for k, v in by_rows.text[name].items()
         }, name
+
+
+def _attr(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj

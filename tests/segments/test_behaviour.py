@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from siyu.chats.models import CustomerChatStats
 from siyu.customers import service as customers
 from siyu.customers.models import Customer, TimelineEvent
 from siyu.db import Database
@@ -158,3 +159,45 @@ def test_rule_tags_reach_wecom_once(
     again = world.sandbox_admin("GET", "/inspect/effects?kind=mark_tag")["effects"]
     assert isinstance(again, list)
     assert len(again) == len(marks)
+
+
+def test_a_customer_who_asks_is_tagged_by_a_chat_rule(
+    world: World, database: Database, session: Session, run_jobs: RunJobs
+) -> None:
+    """The seeds' vip: a customer who has asked (written in a 1:1 chat) gets the rule's tag
+    once the chat archive is read; the segment counts them as they write."""
+    from tests.autotag.helpers import LIU, make_tag, pull, ready, say
+
+    ready(world, run_jobs)
+    tag_id = make_tag(world, run_jobs, session, "咨询过")
+    asked = {"field": "chat_count", "op": "gte", "value": 1}
+    before = world.siyu.post(f"{API}/segments/count", json={"rule": asked}).json()["count"]
+    made = world.siyu.post(
+        f"{API}/behaviour-rules", json={"name": "问过的客户", "rule": asked, "tag_ids": [tag_id]}
+    )
+    assert made.status_code == 201, made.text
+    run_jobs()
+    tenant_id = world.connection.tenant_id
+    with database.transaction() as tx:
+        behaviour.catch_up(tx, tenant_id)  # the cursor starts here
+    liu = session.scalar(select(Customer).where(Customer.external_userid == LIU))
+    assert liu is not None
+    had_asked = session.scalar(
+        select(func.count()).where(
+            CustomerChatStats.customer_id == liu.id, CustomerChatStats.inbound_count > 0
+        )
+    )
+    say(world, "你好，周末有包间吗？")
+    pull(world, run_jobs)
+    after = world.siyu.post(f"{API}/segments/count", json={"rule": asked}).json()["count"]
+    assert after == before + (0 if had_asked else 1)
+    with database.transaction() as tx:
+        assert behaviour.catch_up(tx, tenant_id) >= 1
+    assert tag_id in _tags_of(session, liu.id)
+    entry = session.scalar(
+        select(TimelineEvent)
+        .where(TimelineEvent.customer_id == liu.id, TimelineEvent.kind == "tagged")
+        .order_by(TimelineEvent.id.desc())
+    )
+    assert entry is not None
+    assert entry.detail["rule"] == "问过的客户"

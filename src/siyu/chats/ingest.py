@@ -29,6 +29,7 @@ from siyu.chats.archive import SEND, ArchivedMessage
 from siyu.chats.models import ChatArchiveState, CustomerChatStats
 from siyu.customers.models import Customer
 from siyu.db import insert_rows_ignoring, utcnow
+from siyu.segments import changes as audience
 
 CUSTOMER, STAFF = "customer", "staff"
 STATS = cast(Table, CustomerChatStats.__table__)
@@ -163,3 +164,5 @@ def _update_stats(session: Session, tenant_id: int, said: Sequence[Said]) -> Non
             if row.last_outbound_at is None or at > row.last_outbound_at:
                 row.last_outbound_at = at
     session.flush()
+    # Segments and behaviour rules read chat facts: the audience indexes re-read these.
+    audience.touch(session, tenant_id, ids)

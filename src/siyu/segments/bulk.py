@@ -33,6 +33,8 @@ class Columns:
     tag_customers: Any
     tag_ids: Any
     groups: dict[int, Any] = field(default_factory=dict)
+    chat_day: Any = None  # day of the last message the customer wrote, -1 for none
+    chat_count: Any = None  # messages the customer wrote, capped at index.CHAT_CAP
 
 
 def bitmap(ids: Any) -> BitMap:
@@ -66,6 +68,15 @@ def bucket(ids: Any, keys: Any) -> Iterator[tuple[int, BitMap]]:
         yield int(sorted_keys[start]), bitmap(sorted_ids[start:stop])
 
 
+def _dates(dates: ix.Dates, ids: Any, days: Any) -> None:
+    dated = days >= 0
+    dates.any = bitmap(ids[dated])
+    dates.days = dict(bucket(ids[dated], days[dated]))
+    if dated.any():
+        months = np.array([ix.month_of(d) for d in range(int(days.max()) + 1)], dtype=np.int32)
+        dates.months = dict(bucket(ids[dated], months[days[dated]]))
+
+
 def index_from_columns(tenant_id: int, c: Columns) -> ix.SegmentIndex:
     index = ix.SegmentIndex(tenant_id)
     # The tags (most of the work) are sorted on a second thread: numpy sorts without the GIL.
@@ -85,13 +96,13 @@ def index_from_columns(tenant_id: int, c: Columns) -> ix.SegmentIndex:
             index.text[name][words[code - 1]] = bm
     index.gender = dict(bucket(ids, c.gender[live]))
     index.store = {(None if k == 0 else k): bm for k, bm in bucket(ids, c.store[live])}
-    added = c.added_day[live]
-    dated = added >= 0
-    index.added_any = bitmap(ids[dated])
-    index.added_days = dict(bucket(ids[dated], added[dated]))
-    if dated.any():
-        months = np.array([ix.month_of(d) for d in range(int(added.max()) + 1)], dtype=np.int32)
-        index.added_months = dict(bucket(ids[dated], months[added[dated]]))
+    _dates(index.added, ids, c.added_day[live])
+    if c.chat_day is not None:
+        _dates(index.chatted, ids, c.chat_day[live])
+    if c.chat_count is not None:
+        counts = np.minimum(c.chat_count[live], ix.CHAT_CAP)
+        wrote = counts > 0
+        index.chat_counts = dict(bucket(ids[wrote], counts[wrote]))
     born = c.birthday[live]
     known = born >= 0
     index.birth_any = bitmap(ids[known])

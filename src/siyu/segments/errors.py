@@ -35,6 +35,7 @@ REASONS: dict[str, dict[Locale, str]] = {
         "en": "gender is 0 (unknown), 1 (male) or 2 (female)",
     },
     "bad_days": {"zh-CN": "天数应在 1 到 {limit} 之间", "en": "days must be 1 to {limit}"},
+    "bad_number": {"zh-CN": "应为 {low} 到 {high} 的整数", "en": "a whole number {low} to {high}"},
     "bad_date": {"zh-CN": "日期格式应为 YYYY-MM-DD", "en": "dates are YYYY-MM-DD"},
     "bad_range": {"zh-CN": "日期范围应有 from 和 to", "en": "a date range has from and to"},
     "range_reversed": {"zh-CN": "结束日期早于开始日期", "en": "ends before it starts"},

@@ -19,6 +19,7 @@ import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from siyu.chats.models import CustomerChatStats
 from siyu.codes.routing import LOCAL_TZ
 from siyu.customers.models import ACTIVE, LOST, Customer
 from siyu.segments import bulk
@@ -74,6 +75,14 @@ def _read(session: Session, tenant_id: int, ids: list[int] | None) -> dict[int, 
     groups: dict[int, list[int]] = defaultdict(list)
     for group, cid in session.execute(_memberships(tenant_id, ids)):
         groups[cid].append(group)
+    chats_q = select(
+        CustomerChatStats.customer_id,
+        CustomerChatStats.last_inbound_at,
+        CustomerChatStats.inbound_count,
+    ).where(CustomerChatStats.tenant_id == tenant_id)
+    if ids is not None:
+        chats_q = chats_q.where(CustomerChatStats.customer_id.in_(ids))
+    chats = {cid: (last, count) for cid, last, count in session.execute(chats_q)}
     out: dict[int, ix.Facts] = {}
     for row in session.execute(query):
         out[row.id] = ix.Facts(
@@ -89,6 +98,8 @@ def _read(session: Session, tenant_id: int, ids: list[int] | None) -> dict[int, 
             birthday=(row.birthday.month, row.birthday.day) if row.birthday else None,
             tags=tuple(sorted(tags.get(row.id, ()))),
             groups=tuple(sorted(groups.get(row.id, ()))),
+            chat_day=_added_day(chats[row.id][0]) if row.id in chats else None,
+            chat_count=chats[row.id][1] if row.id in chats else 0,
         )
     return out
 
@@ -242,12 +253,18 @@ def build_by_copy(session: Session, tenant_id: int, *, parallel: bool = False) -
         "::int2",
         "coalesce(extract(month from c.birthday)::int * 100 + extract(day from c.birthday)::int,"
         " -1)::int2",
+        "coalesce((timezone('Asia/Shanghai', s.last_inbound_at)::date - date '2000-01-01'), -1)"
+        "::int2",
+        f"least(coalesce(s.inbound_count, 0), {ix.CHAT_CAP})::int2",
     ]
+    joins.append(
+        "LEFT JOIN customer_chat_stats s ON s.customer_id = c.id AND s.tenant_id = c.tenant_id"
+    )
     aggregated = ", ".join(f"array_agg({c})" for c in columns)
     # Only fixed SQL fragments are joined here; the values travel as parameters.
     query = f"SELECT {aggregated} FROM customers c {' '.join(joins)} WHERE c.tenant_id = %s AND c.id BETWEEN %s AND %s"  # noqa: S608, E501
     reads: list[tuple[str, list[Any], list[int]]] = [
-        (query, params, [4, 2, 2, 2, 2, 2, 2, 4, 2, 2]),
+        (query, params, [4, 2, 2, 2, 2, 2, 2, 4, 2, 2, 2, 2]),
         (
             "SELECT array_agg(customer_id::int4), array_agg(tag_id::int4) FROM customer_tags"
             " WHERE tenant_id = %s AND customer_id BETWEEN %s AND %s",
@@ -277,6 +294,8 @@ def build_by_copy(session: Session, tenant_id: int, *, parallel: bool = False) -
         store=f[7],
         added_day=f[8],
         birthday=f[9],
+        chat_day=f[10],
+        chat_count=f[11],
         tag_customers=tags[0],
         tag_ids=tags[1],
         groups={g: np.array(c, dtype=np.uint32) for g, c in groups.items()},

@@ -27,6 +27,7 @@ EPOCH = dt.date(2000, 1, 1)
 MAX_ID = 2**32 - 1
 TEXT = ("city", "level", "channel", "owner")
 FRIEND, LOST = 1, 2  # Facts.status
+CHAT_CAP = 100  # counts of messages are kept exactly up to this
 
 
 def day_number(day: dt.date) -> int:
@@ -53,6 +54,8 @@ class Facts:
     store: int | None = None
     added_day: int | None = None  # day_number of the China date of first adding
     birthday: tuple[int, int] | None = None  # (month, day)
+    chat_day: int | None = None  # day_number of the customer's last 1:1 message
+    chat_count: int = 0  # 1:1 messages the customer wrote
     tags: tuple[int, ...] = ()
     groups: tuple[int, ...] = ()
 
@@ -67,19 +70,75 @@ def _add(buckets: dict[K, BitMap], key: K, cid: int) -> None:
     bm.add(cid)
 
 
+class Dates:
+    """Customers by a China day: a bitmap per day and per month, and everyone dated. A range
+    is the union of the whole months inside it and the days at its edges — or, when that is the
+    smaller side, everyone dated minus the days and months outside it."""
+
+    def __init__(self) -> None:
+        self.any = BitMap()
+        self.days: dict[int, BitMap] = {}
+        self.months: dict[int, BitMap] = {}
+
+    def bitmaps(self) -> Iterator[BitMap]:
+        yield self.any
+        yield from self.days.values()
+        yield from self.months.values()
+
+    def add(self, cid: int, day: int) -> None:
+        self.any.add(cid)
+        _add(self.days, day, cid)
+        _add(self.months, month_of(day), cid)
+
+    def between(self, lo: int | None, hi: int | None) -> BitMap:
+        """Customers dated lo..hi (day numbers, inclusive; None is open)."""
+        if not self.days:
+            return BitMap()
+        first, last = min(self.days), max(self.days)
+        lo = max(lo if lo is not None else first, first)
+        hi = min(hi if hi is not None else last, last)
+        if lo > hi:
+            return BitMap()
+        inside, outside = self._split(lo, hi, first, last)
+        if sum(len(bm) for bm in outside) < sum(len(bm) for bm in inside):
+            return self.any - BitMap.union(*outside) if outside else self.any.copy()
+        return BitMap.union(*inside) if inside else BitMap()
+
+    def _split(self, lo: int, hi: int, first: int, last: int) -> tuple[list[BitMap], list[BitMap]]:
+        inside: list[BitMap] = []
+        outside: list[BitMap] = []
+        month = (EPOCH + dt.timedelta(days=first)).replace(day=1)
+        while day_number(month) <= last:
+            following = (month + dt.timedelta(days=32)).replace(day=1)
+            start, end = day_number(month), day_number(following) - 1
+            whole = self.months.get(month_of(start))
+            if whole is not None:
+                if end < lo or start > hi:
+                    outside.append(whole)
+                elif lo <= start and end <= hi:
+                    inside.append(whole)
+                else:
+                    for day in range(start, end + 1):
+                        bm = self.days.get(day)
+                        if bm is not None:
+                            (inside if lo <= day <= hi else outside).append(bm)
+            month = following
+        return inside, outside
+
+
 class SegmentIndex:
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
         self.universe = BitMap()
         self.friends = BitMap()
         self.lost = BitMap()
-        self.added_any = BitMap()
+        self.added = Dates()
+        self.chatted = Dates()  # the day the customer last wrote in a 1:1 chat
         self.birth_any = BitMap()
         self.text: dict[str, dict[str, BitMap]] = {name: {} for name in TEXT}
         self.gender: dict[int, BitMap] = {}
         self.store: dict[int | None, BitMap] = {}
-        self.added_days: dict[int, BitMap] = {}
-        self.added_months: dict[int, BitMap] = {}
+        self.chat_counts: dict[int, BitMap] = {}  # messages written, capped at CHAT_CAP
         self.birth_days: dict[tuple[int, int], BitMap] = {}
         self.tags: dict[int, BitMap] = {}
         self.groups: dict[int, BitMap] = {}
@@ -91,15 +150,19 @@ class SegmentIndex:
         yield from (
             self.gender,
             self.store,
-            self.added_days,
-            self.added_months,
+            self.added.days,
+            self.added.months,
+            self.chatted.days,
+            self.chatted.months,
+            self.chat_counts,
             self.birth_days,
             self.tags,
             self.groups,
         )
 
     def bitmaps(self) -> Iterator[BitMap]:
-        yield from (self.universe, self.friends, self.lost, self.added_any, self.birth_any)
+        yield from (self.universe, self.friends, self.lost, self.birth_any)
+        yield from (self.added.any, self.chatted.any)
         for family in self._families():
             yield from family.values()
 
@@ -127,9 +190,11 @@ class SegmentIndex:
             _add(self.gender, f.gender, cid)
             _add(self.store, f.store, cid)
             if f.added_day is not None:
-                self.added_any.add(cid)
-                _add(self.added_days, f.added_day, cid)
-                _add(self.added_months, month_of(f.added_day), cid)
+                self.added.add(cid, f.added_day)
+            if f.chat_day is not None:
+                self.chatted.add(cid, f.chat_day)
+            if f.chat_count:
+                _add(self.chat_counts, min(f.chat_count, CHAT_CAP), cid)
             if f.birthday is not None:
                 self.birth_any.add(cid)
                 _add(self.birth_days, f.birthday, cid)
@@ -211,14 +276,19 @@ class SegmentIndex:
             return self._union(self.store, (None,) if op == "empty" else value)
         if f == "region":
             return self._union(self.store, ctx.stores_of(value))
-        if f == "added_at":
+        if f in ("added_at", "chat_last"):
+            dates = self.added if f == "added_at" else self.chatted
             if op == "empty":
-                return self.universe - self.added_any
+                return self.universe - dates.any
             start, end = day_range(cond, ctx.today)
-            return self._added_between(
+            return dates.between(
                 None if start is None else day_number(start),
                 None if end is None else day_number(end),
             )
+        if f == "chat_count":
+            if op == "gte":
+                return self._union(self.chat_counts, range(value, CHAT_CAP + 1))
+            return self.universe - self._union(self.chat_counts, range(value + 1, CHAT_CAP + 1))
         if f == "birthday":
             if op == "empty":
                 return self.universe - self.birth_any
@@ -228,41 +298,3 @@ class SegmentIndex:
         if f == "group":
             return self._union(self.groups, self.groups if op == "exists" else value)
         raise AssertionError(f"unhandled field {f}")
-
-    def _added_between(self, lo: int | None, hi: int | None) -> BitMap:
-        """Customers first added on China days lo..hi (inclusive; None is open)."""
-        if not self.added_days:
-            return BitMap()
-        days = self.added_days.keys()
-        first, last = min(days), max(days)
-        lo = max(lo if lo is not None else first, first)
-        hi = min(hi if hi is not None else last, last)
-        if lo > hi:
-            return BitMap()
-        inside, outside = self._split(lo, hi, first, last)
-        if sum(len(bm) for bm in outside) < sum(len(bm) for bm in inside):
-            return self.added_any - BitMap.union(*outside) if outside else self.added_any.copy()
-        return BitMap.union(*inside) if inside else BitMap()
-
-    def _split(self, lo: int, hi: int, first: int, last: int) -> tuple[list[BitMap], list[BitMap]]:
-        """The bitmaps covering lo..hi — whole months where they fit, else days — and those
-        covering the rest of first..last."""
-        inside: list[BitMap] = []
-        outside: list[BitMap] = []
-        month = (EPOCH + dt.timedelta(days=first)).replace(day=1)
-        while day_number(month) <= last:
-            following = (month + dt.timedelta(days=32)).replace(day=1)
-            start, end = day_number(month), day_number(following) - 1
-            whole = self.added_months.get(month_of(start))
-            if whole is not None:
-                if end < lo or start > hi:
-                    outside.append(whole)
-                elif lo <= start and end <= hi:
-                    inside.append(whole)
-                else:
-                    for day in range(start, end + 1):
-                        bm = self.added_days.get(day)
-                        if bm is not None:
-                            (inside if lo <= day <= hi else outside).append(bm)
-            month = following
-        return inside, outside

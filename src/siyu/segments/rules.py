@@ -17,6 +17,10 @@ field                     ops                                    value
                           ``between`` / ``empty``                ``{"from": d, "to": d}`` dates
 ``birthday``              ``this_week`` ``this_month``           —
                           ``next_days`` / ``empty``              days (today included)
+``chat_last``             as ``added_at``                        the customer's last 1:1
+                                                                 message (``empty``: never)
+``chat_count``            ``gte`` / ``lte``                      messages the customer wrote
+                                                                 (1–100 / 0–99)
 ``follow``                ``eq``                                 ``friend`` or ``deleted``
 ``group``                 ``any`` / ``exists``                   group ids / —
 ========================  =====================================  =============================
@@ -210,6 +214,15 @@ def _days(value: Any, path: str) -> int:
     return value
 
 
+def _bounded(low: int, high: int) -> Any:
+    def check(value: Any, path: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise RuleError(path, "bad_number", low=low, high=high)
+        return value
+
+    return check
+
+
 def _date(value: Any, path: str) -> dt.date:
     if not isinstance(value, str):
         raise RuleError(path, "bad_date")
@@ -250,6 +263,13 @@ FIELDS: dict[str, dict[str, Any]] = {
         "between": _between,
         "empty": _none,
     },
+    "chat_last": {
+        "within_days": _days,
+        "before_days": _days,
+        "between": _between,
+        "empty": _none,
+    },
+    "chat_count": {"gte": _bounded(1, 100), "lte": _bounded(0, 99)},
     "birthday": {"this_week": _none, "this_month": _none, "next_days": _days, "empty": _none},
     "follow": {"eq": _follow},
     "group": {"any": _ids, "exists": _none},
@@ -260,7 +280,8 @@ FIELDS: dict[str, dict[str, Any]] = {
 
 
 def day_range(cond: Cond, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
-    """The inclusive date range an ``added_at`` condition selects (None: open)."""
+    """The inclusive date range an ``added_at`` or ``chat_last`` condition selects (None:
+    open)."""
     if cond.op == "within_days":
         return today - dt.timedelta(days=cond.value - 1), None
     if cond.op == "before_days":

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, extract, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from siyu.chats.models import CustomerChatStats
 from siyu.codes.routing import LOCAL_TZ
 from siyu.customers.models import ACTIVE, ERASED, LOST, Customer
 from siyu.groups.models import ACTIVE as GROUP_ACTIVE
@@ -82,6 +83,16 @@ def _tagged(tag_ids: tuple[int, ...]) -> ColumnElement[bool]:
     return exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.tag_id.in_(tag_ids))
 
 
+def _in_days(column: Any, cond: Cond, ctx: Context) -> ColumnElement[bool]:
+    start, end = day_range(cond, ctx.today)
+    parts = []
+    if start is not None:
+        parts.append(column >= local_midnight(start))
+    if end is not None:
+        parts.append(column < local_midnight(end + dt.timedelta(days=1)))
+    return and_(*parts)
+
+
 def _known(column: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """A condition that is false, never NULL, when the column is NULL — so ``not`` of it
     selects the customers without a value, as the bitmap index does."""
@@ -115,13 +126,20 @@ def _condition(cond: Cond, ctx: Context) -> ColumnElement[bool]:  # noqa: PLR091
     if f == "added_at":
         if op == "empty":
             return Customer.first_added_at.is_(None)
-        start, end = day_range(cond, ctx.today)
-        parts = []
-        if start is not None:
-            parts.append(Customer.first_added_at >= local_midnight(start))
-        if end is not None:
-            parts.append(Customer.first_added_at < local_midnight(end + dt.timedelta(days=1)))
-        return _known(Customer.first_added_at, and_(*parts))
+        return _known(Customer.first_added_at, _in_days(Customer.first_added_at, cond, ctx))
+    if f == "chat_last":
+        stats = select(CustomerChatStats.id).where(
+            CustomerChatStats.customer_id == Customer.id,
+            CustomerChatStats.last_inbound_at.is_not(None),
+        )
+        if op == "empty":
+            return not_(stats.exists())
+        return stats.where(_in_days(CustomerChatStats.last_inbound_at, cond, ctx)).exists()
+    if f == "chat_count":
+        counted = select(CustomerChatStats.id).where(CustomerChatStats.customer_id == Customer.id)
+        if op == "gte":
+            return counted.where(CustomerChatStats.inbound_count >= value).exists()
+        return not_(counted.where(CustomerChatStats.inbound_count > value).exists())
     if f == "birthday":
         if op == "empty":
             return Customer.birthday.is_(None)
