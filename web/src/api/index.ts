@@ -81,6 +81,7 @@ export { ApiError, configureClient, setCsrfToken } from './http'
 export * from './types'
 export * from './groups'
 export * from './segments'
+export * from './behaviour'
 
 const V1 = '/api/v1'
 
