@@ -23,6 +23,7 @@ import {
   UserFilled,
   Warning,
   Filter,
+  CollectionTag,
 } from '@element-plus/icons-vue'
 
 /** Business domains that share the "coming in a later release" page until they are built. */
@@ -76,6 +77,7 @@ export const acquisitionNav: NavItem[] = [
 /** 人群与标签 / Audiences: who the customers are, chosen by rules. Other audience tools join here. */
 export const audienceNav: NavItem[] = [
   { name: 'segments', path: '/segments', icon: Filter, permission: 'segments:read' },
+  { name: 'behaviourRules', path: '/behaviour-rules', icon: CollectionTag, permission: 'segments:read' },
 ]
 
 export const settingsNav: NavItem[] = [
