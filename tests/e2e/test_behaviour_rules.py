@@ -99,6 +99,15 @@ def test_an_operator_makes_a_behaviour_rule_that_tags_customers_by_itself(page: 
     assert city_count > 0
     screenshot(page, "behaviour-rules")
 
+    # Its editor opens on the saved rule, counted again.
+    page.get_by_test_id(f"behaviour-edit-{rule_id}").click()
+    expect(page).to_have_url(re.compile(rf"/behaviour-rules/{rule_id}/edit$"))
+    expect(page.get_by_test_id("behaviour-name")).to_have_value(RULE)
+    expect(page.get_by_test_id("segment-condition")).to_have_count(1)
+    expect(page.get_by_test_id("behaviour-tags")).to_contain_text(tag["name"])
+    _expect_count(page, city_count)
+    page.get_by_test_id("nav-behaviourRules").click()
+
     # The customers it tagged, each linking to their page: the tag, and the rule on the timeline.
     page.get_by_test_id(f"behaviour-open-members-{rule_id}").click()
     drawer = page.get_by_test_id("behaviour-members-drawer")
