@@ -38,8 +38,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 # Browser tests share one demo deployment. These make new friends in it, which the customer
-# pages' tests count, so they run after every other browser test.
-RUN_LAST = ("test_channel_codes.py", "test_add_friend.py", "test_keyword_rules.py")
+# pages' tests count, or tag its customers by a rule (their timelines gain a line), so they run
+# after every other browser test.
+RUN_LAST = (
+    "test_channel_codes.py",
+    "test_add_friend.py",
+    "test_keyword_rules.py",
+    "test_behaviour_rules.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

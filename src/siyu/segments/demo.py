@@ -2,7 +2,9 @@
 customers carry (the cities of its stores, when they were added, whether they are still friends).
 
 The rules name no tag, store or group ids (those arrive later, from the WeCom sync), so they can
-be saved with the tenant; their counts fill in as the syncs bring the customers in."""
+be saved with the tenant; their counts fill in as the syncs bring the customers in. The demo's
+behaviour rules and its segments on tags wait for the sync in a job
+(:mod:`siyu.segments.demo_rules`), submitted here."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu import jobs
 from siyu.db import utcnow
 from siyu.segments import service
 from siyu.segments.models import Segment
@@ -60,7 +63,8 @@ DEMO_SEGMENTS: tuple[dict[str, Any], ...] = (
 
 
 def seed(session: Session, tenant_id: int) -> int:
-    """Save the demo segments the tenant does not have yet (by name); returns how many."""
+    """Save the demo segments the tenant does not have yet (by name), and ask for the demo's
+    behaviour rules once the tags are synced; returns how many segments were saved."""
     have = set(session.scalars(select(Segment.name).where(Segment.tenant_id == tenant_id)))
     now = utcnow()
     made = 0
@@ -80,4 +84,12 @@ def seed(session: Session, tenant_id: int) -> int:
         )
         made += 1
     session.flush()
+    # Behaviour rules and segments on tags, once the WeCom sync has brought the tags in.
+    jobs.submit(
+        session,
+        "segments.demo",
+        {"tenant_id": tenant_id},
+        tenant_id=tenant_id,
+        key=f"segments-demo:{tenant_id}",
+    )
     return made

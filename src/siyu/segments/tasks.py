@@ -1,5 +1,6 @@
 """Segment jobs: behaviour rules (on change, nightly, on demand) and forgetting old entries
-of the audience change log."""
+of the audience change log. The demo tenant's behaviour rules are made by
+:mod:`siyu.segments.demo_rules`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.jobs import Job, every, job
-from siyu.segments import behaviour, changes
+from siyu.segments import behaviour, changes, demo_rules
 from siyu.segments.models import BehaviourRule
 
 log = logging.getLogger(__name__)
@@ -62,3 +63,5 @@ def behaviour_nightly(session: Session, job_row: Job) -> None:
 
 every(crontab(minute="*"), behaviour.CHANGES_JOB)
 every(crontab(minute="30", hour="2"), behaviour.NIGHTLY_JOB)
+
+__all__ = ["demo_rules"]  # its job registers with these

@@ -82,6 +82,7 @@ export * from './types'
 export * from './groups'
 export * from './segments'
 export * from './keywords'
+export * from './behaviour'
 
 const V1 = '/api/v1'
 

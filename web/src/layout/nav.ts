@@ -11,6 +11,7 @@ import {
   Document,
   Guide,
   Key,
+  MagicStick,
   OfficeBuilding,
   Picture,
   PriceTag,
@@ -79,6 +80,7 @@ export const acquisitionNav: NavItem[] = [
 export const audienceNav: NavItem[] = [
   { name: 'segments', path: '/segments', icon: Filter, permission: 'segments:read' },
   { name: 'keywordRules', path: '/keyword-rules', icon: CollectionTag, permission: 'autotag:read' },
+  { name: 'behaviourRules', path: '/behaviour-rules', icon: MagicStick, permission: 'segments:read' },
 ]
 
 export const settingsNav: NavItem[] = [

@@ -181,6 +181,24 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/pages/SegmentEditPage.vue'),
         meta: { titleKey: 'segments.form.editTitle', permission: 'segments:manage' },
       },
+      {
+        path: 'behaviour-rules',
+        name: 'behaviourRules',
+        component: () => import('@/pages/BehaviourRulesPage.vue'),
+        meta: { titleKey: 'nav.behaviourRules', permission: 'segments:read' },
+      },
+      {
+        path: 'behaviour-rules/new',
+        name: 'behaviourRuleNew',
+        component: () => import('@/pages/BehaviourRuleEditPage.vue'),
+        meta: { titleKey: 'behaviour.form.newTitle', permission: 'segments:manage' },
+      },
+      {
+        path: 'behaviour-rules/:id(\\d+)/edit',
+        name: 'behaviourRuleEdit',
+        component: () => import('@/pages/BehaviourRuleEditPage.vue'),
+        meta: { titleKey: 'behaviour.form.editTitle', permission: 'segments:manage' },
+      },
       ...upcoming,
       { path: 'settings', redirect: { name: 'users' } },
       {
