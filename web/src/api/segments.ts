@@ -15,6 +15,8 @@ export type SegmentField =
   | 'region'
   | 'added_at'
   | 'birthday'
+  | 'chat_last'
+  | 'chat_count'
   | 'follow'
   | 'group'
 

@@ -19,6 +19,7 @@ export type ValueKind =
   | 'region'
   | 'regions'
   | 'days'
+  | 'count'
   | 'range'
   | 'follow'
   | 'groups'
@@ -35,6 +36,8 @@ export const FIELD_OPS: Record<SegmentField, Record<string, ValueKind>> = {
   region: { eq: 'region', in: 'regions' },
   added_at: { within_days: 'days', before_days: 'days', between: 'range', empty: 'none' },
   birthday: { this_week: 'none', this_month: 'none', next_days: 'days', empty: 'none' },
+  chat_last: { within_days: 'days', before_days: 'days', between: 'range', empty: 'none' },
+  chat_count: { gte: 'count', lte: 'count' },
   follow: { eq: 'follow' },
   group: { any: 'groups', exists: 'none' },
 }
@@ -92,6 +95,8 @@ export function defaultValue(kind: ValueKind): unknown {
       return 1
     case 'days':
       return 30
+    case 'count':
+      return 1
     case 'range':
       return null
     case 'follow':
@@ -148,6 +153,7 @@ export function isComplete(node: CondNode): boolean {
     case 'none':
       return true
     case 'days':
+    case 'count':
       return typeof v === 'number'
     case 'range':
       return Array.isArray(v) && v.length === 2 && !!v[0] && !!v[1]
@@ -282,6 +288,7 @@ function describeCondition(cond: SegmentCondition, t: Translate, names: RuleName
   let value = ''
   switch (kind) {
     case 'days':
+    case 'count':
       return `${field} ${t(`segments.says.${cond.op}`, { n: cond.value as number })}`
     case 'range': {
       const range = (cond.value ?? {}) as { from?: string; to?: string }
