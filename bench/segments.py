@@ -383,6 +383,9 @@ def loaded(n: int) -> tuple[int, str]:
         except psycopg.Error:
             continue
         if row and row[1] == n:
+            from siyu import migrate
+
+            migrate.upgrade(url)  # tables added since that run, empty
             return int(row[0]), url
     return 0, ""
 

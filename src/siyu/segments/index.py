@@ -230,34 +230,55 @@ class SegmentIndex:
         return total
 
     def count(self, rule: Rule, ctx: Context) -> int:
-        return len(self.evaluate(rule, ctx))
+        if isinstance(rule, And):
+            counted = self._and(rule.parts, ctx, count=True)
+            assert isinstance(counted, int)
+            return counted
+        return len(self._eval(rule, ctx)[0])
 
     def evaluate(self, rule: Rule, ctx: Context) -> BitMap:
-        if isinstance(rule, And):
-            return self._and(rule.parts, ctx)
-        if isinstance(rule, Or):
-            return BitMap.union(*(self.evaluate(part, ctx) for part in rule.parts))
-        if isinstance(rule, Not):
-            return self.universe - self.evaluate(rule.part, ctx)
-        return self._condition(rule, ctx)
+        """The customers a rule selects, as a bitmap the caller may keep and change."""
+        result, owned = self._eval(rule, ctx)
+        return result if owned else result.copy()
 
-    def _and(self, parts: tuple[Rule, ...], ctx: Context) -> BitMap:
-        positive = [p for p in parts if not isinstance(p, Not)]
+    # Evaluation hands bitmaps around without copying them: ``owned`` says whether a bitmap was
+    # made for this evaluation (and may be changed) or may be one of the index's own (read only).
+    def _eval(self, rule: Rule, ctx: Context) -> tuple[BitMap, bool]:
+        if isinstance(rule, And):
+            result = self._and(rule.parts, ctx)
+            assert isinstance(result, BitMap)
+            return result, False  # it may be one of its parts
+        if isinstance(rule, Or):
+            parts = [self._eval(part, ctx)[0] for part in rule.parts]
+            return (parts[0], False) if len(parts) == 1 else (BitMap.union(*parts), True)
+        if isinstance(rule, Not):
+            return self.universe - self._eval(rule.part, ctx)[0], True
+        return self._condition(rule, ctx), False
+
+    def _and(self, parts: tuple[Rule, ...], ctx: Context, *, count: bool = False) -> BitMap | int:
+        """The intersection of the positive parts, smallest first, minus the negated ones;
+        with ``count``, only its size (the last step counts without making a bitmap)."""
+        sets = sorted(
+            (self._eval(p, ctx)[0] for p in parts if not isinstance(p, Not)), key=len
+        ) or [self.universe]
         negative = [p.part for p in parts if isinstance(p, Not)]
-        sets = sorted((self.evaluate(p, ctx) for p in positive), key=len)
-        result = sets[0].copy() if sets else self.universe.copy()
-        for other in sets[1:]:
+        result = sets[0]
+        steps = [(other, False) for other in sets[1:]]
+        steps += [(self._eval(part, ctx)[0], True) for part in negative]
+        for i, (other, minus) in enumerate(steps):
             if not result:
                 break
-            result &= other
-        for part in negative:
-            if not result:
-                break
-            result -= self.evaluate(part, ctx)
-        return result
+            if count and i == len(steps) - 1:
+                shared = result.intersection_cardinality(other)
+                return len(result) - shared if minus else shared
+            result = result - other if minus else result & other
+        return len(result) if count else result
 
     def _union(self, family: dict[K, BitMap], keys: Iterable[K]) -> BitMap:
+        """The union of some bitmaps of a family (read only: it may be one of them)."""
         found = [family[k] for k in keys if k in family]
+        if len(found) == 1:
+            return found[0]
         return BitMap.union(*found) if found else BitMap()
 
     def _condition(self, cond: Cond, ctx: Context) -> BitMap:  # noqa: PLR0912
@@ -266,7 +287,9 @@ class SegmentIndex:
             if op == "any":
                 return self._union(self.tags, value)
             if op == "all":
-                return self._and(tuple(Cond("tags", "any", (t,)) for t in value), ctx)
+                found = self._and(tuple(Cond("tags", "any", (t,)) for t in value), ctx)
+                assert isinstance(found, BitMap)
+                return found
             return self.universe - self._union(self.tags, value)
         if f in self.text:
             return self._union(self.text[f], ("",) if op == "empty" else value)
@@ -294,7 +317,7 @@ class SegmentIndex:
                 return self.universe - self.birth_any
             return self._union(self.birth_days, birthdays(cond, ctx.today))
         if f == "follow":
-            return (self.friends if value == "friend" else self.lost).copy()
+            return self.friends if value == "friend" else self.lost
         if f == "group":
             return self._union(self.groups, self.groups if op == "exists" else value)
         raise AssertionError(f"unhandled field {f}")
