@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 import psycopg
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from siyu.chats.models import CustomerChatStats
@@ -272,8 +272,10 @@ def build_by_copy(session: Session, tenant_id: int, *, parallel: bool = False) -
             [4, 4],
         ),
     ]
-    if parallel:
-        engine = session.get_bind()
+    engine = session.get_bind()
+    # Other connections are only possible from an engine (a session bound to one connection,
+    # as in a test's transaction, reads serially).
+    if parallel and isinstance(engine, Engine):
 
         def read(item: tuple[str, list[Any], list[int]]) -> list[Any]:
             with Session(bind=engine) as own:
