@@ -33,6 +33,8 @@ class Live:
     build_seconds: float
     polled_at: dt.datetime
     applied: int = 0
+    # Changes already applied among those a catch-up reads again (the last few seconds').
+    seen: set[int] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -81,16 +83,19 @@ def index_for(session: Session, tenant_id: int) -> Live:
 
 
 def catch_up(session: Session, live: Live) -> int:
-    """Apply the changes committed since the last catch-up; the number of customers re-read."""
+    """Apply the changes committed since the last catch-up; the number of customers re-read.
+    The last few seconds' changes are listed again (one committed late may have an id below
+    the watermark) but only those not applied yet are read."""
     tenant_id = live.index.tenant_id
     read = 0
     with live.lock:
         now = utcnow()
         since = live.polled_at - LATE_COMMITS
         after = 0
+        recent: set[int] = set()
         while True:
             rows = session.execute(
-                select(AudienceChange.id, AudienceChange.customer_id)
+                select(AudienceChange.id, AudienceChange.customer_id, AudienceChange.at)
                 .where(
                     AudienceChange.tenant_id == tenant_id,
                     AudienceChange.id > after,
@@ -99,14 +104,18 @@ def catch_up(session: Session, live: Live) -> int:
                 .order_by(AudienceChange.id)
                 .limit(PAGE)
             ).all()
-            if rows:
-                ids = sorted({r.customer_id for r in rows})
+            recent.update(r.id for r in rows if r.at >= now - LATE_COMMITS)
+            fresh = [r for r in rows if r.id not in live.seen]
+            if fresh:
+                ids = sorted({r.customer_id for r in fresh})
                 live.index.put(facts.facts_of(session, tenant_id, ids))
+                read += len(ids)
+            if rows:
                 live.watermark = max(live.watermark, rows[-1].id)
                 after = rows[-1].id
-                read += len(ids)
             if len(rows) < PAGE:
                 break
+        live.seen = recent
         live.applied += read
         live.polled_at = now
         return read
