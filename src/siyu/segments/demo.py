@@ -1,5 +1,6 @@
 """The demo tenant's saved segments: audiences an operations team would keep, on what the demo's
-customers carry (the cities of its stores, when they were added, whether they are still friends).
+customers carry (the cities of its stores, when they were added, whether they are still friends,
+whether they have written in a chat or joined a customer group).
 
 The rules name no tag, store or group ids (those arrive later, from the WeCom sync), so they can
 be saved with the tenant; their counts fill in as the syncs bring the customers in. The demo's
@@ -40,22 +41,27 @@ DEMO_SEGMENTS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "name": "已流失的老客",
-        "description": "90 天前就加上、如今已删除好友的客户，可安排召回",
+        "name": "已流失的客户",
+        "description": "已不是任何员工好友的客户，可安排召回",
+        "rule": {"field": "follow", "op": "eq", "value": "deleted"},
+    },
+    {
+        "name": "近7天咨询过的好友",
+        "description": "最近一周在单聊里主动发过消息的好友，适合跟进成交",
         "rule": {
             "and": [
-                {"field": "follow", "op": "eq", "value": "deleted"},
-                {"field": "added_at", "op": "before_days", "value": 90},
+                {"field": "chat_last", "op": "within_days", "value": 7},
+                {"field": "follow", "op": "eq", "value": "friend"},
             ]
         },
     },
     {
-        "name": "北京或上海 · 本月生日",
-        "description": "两地门店本月过生日的客户，生日券提前准备",
+        "name": "在客户群里的好友",
+        "description": "已进入任一客户群的好友，群发与群活动的主力",
         "rule": {
             "and": [
-                {"field": "city", "op": "in", "value": ["北京", "上海"]},
-                {"field": "birthday", "op": "this_month"},
+                {"field": "group", "op": "exists"},
+                {"field": "follow", "op": "eq", "value": "friend"},
             ]
         },
     },
