@@ -57,14 +57,7 @@ def _bump(session: Session, tenant_id: int) -> None:
 
 
 def _check_tags(session: Session, tenant_id: int, tag_ids: Sequence[int]) -> None:
-    valid = set(
-        session.scalars(
-            select(Tag.id).where(
-                Tag.tenant_id == tenant_id, Tag.id.in_(tag_ids), Tag.deleting.is_(False)
-            )
-        )
-    )
-    unknown = [t for t in tag_ids if t not in valid]
+    unknown = tags.missing_tags(session, tenant_id, tag_ids)
     if unknown:
         raise UnknownTags(tag_ids=", ".join(map(str, unknown)), detail={"tag_ids": unknown})
 

@@ -29,7 +29,7 @@ from siyu.codes.schemas import CodeIn, CodePatch
 from siyu.db import utcnow
 from siyu.staff.models import StaffAccount
 from siyu.stores.models import OPEN, Store
-from siyu.tags.models import Tag
+from siyu.tags import service as tags_service
 
 PUSH_JOB = "codes.push"
 WELCOME_JOB = "codes.welcome"
@@ -65,16 +65,7 @@ def _check_members(session: Session, tenant_id: int, userids: Iterable[str]) -> 
 
 
 def _check_tags(session: Session, tenant_id: int, tag_ids: list[int]) -> None:
-    if not tag_ids:
-        return
-    known = set(
-        session.scalars(
-            select(Tag.id).where(
-                Tag.tenant_id == tenant_id, Tag.id.in_(tag_ids), Tag.deleting.is_(False)
-            )
-        )
-    )
-    missing = [t for t in tag_ids if t not in known]
+    missing = tags_service.missing_tags(session, tenant_id, tag_ids)
     if missing:
         raise UnknownTags(tag_ids=", ".join(str(t) for t in missing))
 

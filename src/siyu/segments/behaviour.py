@@ -25,7 +25,7 @@ from siyu.segments import sql as segment_sql
 from siyu.segments.models import AudienceChange, BehaviourCursor, BehaviourMember, BehaviourRule
 from siyu.segments.rules import parse
 from siyu.tags import service as tags
-from siyu.tags.models import CustomerTag, Tag
+from siyu.tags.models import CustomerTag
 
 SOURCE = "rule"
 RANGE = 50_000  # customer ids per step of a whole-tenant evaluation
@@ -49,14 +49,7 @@ def check_tags(session: Session, tenant_id: int, tag_ids: list[int]) -> list[int
     from siyu.segments.errors import UnknownReferences
 
     wanted = sorted(set(tag_ids))
-    found = set(
-        session.scalars(
-            select(Tag.id).where(
-                Tag.tenant_id == tenant_id, Tag.id.in_(wanted), Tag.deleting.is_(False)
-            )
-        )
-    )
-    missing = [t for t in wanted if t not in found]
+    missing = tags.missing_tags(session, tenant_id, wanted)
     if missing or not wanted:
         raise UnknownReferences(
             {"field": "tag_ids", "ids": missing},

@@ -78,16 +78,6 @@ def _out(session: DbSession, row: BehaviourRule) -> BehaviourRuleOut:
     )
 
 
-def _unique(session: DbSession, tenant_id: int, name: str, current: int | None = None) -> None:
-    other = session.scalar(
-        select(BehaviourRule.id).where(
-            BehaviourRule.tenant_id == tenant_id, BehaviourRule.name == name
-        )
-    )
-    if other is not None and other != current:
-        raise DuplicateName(name=name)
-
-
 def _schedule(session: DbSession, row: BehaviourRule) -> None:
     if row.enabled:
         jobs.submit(
@@ -121,7 +111,7 @@ def create_rule(session: DbSession, principal: Manage, body: BehaviourRuleIn) ->
     service.check(session, principal.tenant_id, body.rule)
     tag_ids = behaviour.check_tags(session, principal.tenant_id, body.tag_ids)
     name = body.name.strip()
-    _unique(session, principal.tenant_id, name)
+    service.unique_name(session, principal.tenant_id, name, model=BehaviourRule)
     now = utcnow()
     row = BehaviourRule(
         tenant_id=principal.tenant_id,
@@ -174,7 +164,9 @@ def update_rule(
     if body.tag_ids is not None:
         row.tag_ids = behaviour.check_tags(session, principal.tenant_id, body.tag_ids)
     if body.name is not None:
-        _unique(session, principal.tenant_id, body.name.strip(), row.id)
+        service.unique_name(
+            session, principal.tenant_id, body.name.strip(), row.id, model=BehaviourRule
+        )
         row.name = body.name.strip()
     if body.description is not None:
         row.description = body.description.strip()

@@ -61,14 +61,12 @@ def facts_of(session: Session, tenant_id: int, ids: Sequence[int]) -> list[ix.Fa
     return [found.get(cid) or ix.Facts(cid, 0) for cid in ids]
 
 
-def _read(session: Session, tenant_id: int, ids: list[int] | None) -> dict[int, ix.Facts]:
+def _read(session: Session, tenant_id: int, ids: list[int]) -> dict[int, ix.Facts]:
     query = select(*COLUMNS).where(Customer.tenant_id == tenant_id)
+    query = query.where(Customer.id.in_(ids))
     tags_q = select(CustomerTag.customer_id, CustomerTag.tag_id).where(
-        CustomerTag.tenant_id == tenant_id
+        CustomerTag.tenant_id == tenant_id, CustomerTag.customer_id.in_(ids)
     )
-    if ids is not None:
-        query = query.where(Customer.id.in_(ids))
-        tags_q = tags_q.where(CustomerTag.customer_id.in_(ids))
     tags: dict[int, list[int]] = defaultdict(list)
     for cid, tag in session.execute(tags_q):
         tags[cid].append(tag)
@@ -79,9 +77,7 @@ def _read(session: Session, tenant_id: int, ids: list[int] | None) -> dict[int, 
         CustomerChatStats.customer_id,
         CustomerChatStats.last_inbound_at,
         CustomerChatStats.inbound_count,
-    ).where(CustomerChatStats.tenant_id == tenant_id)
-    if ids is not None:
-        chats_q = chats_q.where(CustomerChatStats.customer_id.in_(ids))
+    ).where(CustomerChatStats.tenant_id == tenant_id, CustomerChatStats.customer_id.in_(ids))
     chats = {cid: (last, count) for cid, last, count in session.execute(chats_q)}
     out: dict[int, ix.Facts] = {}
     for row in session.execute(query):

@@ -74,10 +74,7 @@ def index_for(session: Session, tenant_id: int) -> Live:
     """The tenant's index, caught up with every change committed before this call."""
     live = _indexes.get(tenant_id)
     if live is None:
-        with _guard:
-            live = _indexes.get(tenant_id)
-        if live is None:
-            return rebuild(session, tenant_id)
+        return rebuild(session, tenant_id)
     catch_up(session, live)
     return live
 

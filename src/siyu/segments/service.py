@@ -87,10 +87,15 @@ def page_of(ids: BitMap, offset: int, limit: int) -> list[int]:
     return [int(i) for i in islice(ids.iter_equal_or_larger(ids[offset]), limit)]
 
 
-def unique_name(session: Session, tenant_id: int, name: str, current: int | None = None) -> None:
-    other = session.scalar(
-        select(Segment.id).where(Segment.tenant_id == tenant_id, Segment.name == name)
-    )
+def unique_name(
+    session: Session,
+    tenant_id: int,
+    name: str,
+    current: int | None = None,
+    model: Any = Segment,
+) -> None:
+    """Refuse a name another segment (or behaviour rule, with ``model``) of the tenant has."""
+    other = session.scalar(select(model.id).where(model.tenant_id == tenant_id, model.name == name))
     if other is not None and other != current:
         raise DuplicateName(name=name)
 

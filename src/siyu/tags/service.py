@@ -466,6 +466,21 @@ def _queue_writes(
     return len(rows)
 
 
+def missing_tags(session: Session, tenant_id: int, tag_ids: Iterable[int]) -> list[int]:
+    """Those of these tag ids that are not the tenant's live tags (unknown or being deleted)."""
+    wanted = list(dict.fromkeys(tag_ids))
+    if not wanted:
+        return []
+    known = set(
+        session.scalars(
+            select(Tag.id).where(
+                Tag.tenant_id == tenant_id, Tag.id.in_(wanted), Tag.deleting.is_(False)
+            )
+        )
+    )
+    return [t for t in wanted if t not in known]
+
+
 def customer_tag_ids(session: Session, customer_id: int) -> list[int]:
     return list(
         session.scalars(select(CustomerTag.tag_id).where(CustomerTag.customer_id == customer_id))
