@@ -4,6 +4,7 @@ from siyu.addfriend.models import AddFriendList, AddFriendReject, AddFriendTask
 from siyu.audit.models import AuditEvent
 from siyu.auth.models import ApiToken, LoginFailure, LoginSession
 from siyu.autotag.models import KeywordHit, KeywordRule, KeywordRuleSet
+from siyu.broadcasts.models import Broadcast, BroadcastRecipient, BroadcastTask, ReachSettings
 from siyu.chats.models import ChatArchiveState, CustomerChatStats
 from siyu.codes.models import (
     Acquisition,
@@ -51,6 +52,9 @@ __all__ = [
     "ApiToken",
     "AudienceChange",
     "AuditEvent",
+    "Broadcast",
+    "BroadcastRecipient",
+    "BroadcastTask",
     "ChannelCode",
     "ChatArchiveState",
     "ChurnAlert",
@@ -78,6 +82,7 @@ __all__ = [
     "LoginFailure",
     "LoginSession",
     "MemberStore",
+    "ReachSettings",
     "Region",
     "Segment",
     "StaffAccount",

@@ -66,6 +66,10 @@ class Permission(StrEnum):
     # change and delete segments, rebuild the audience index.
     SEGMENTS_READ = "segments:read"
     SEGMENTS_MANAGE = "segments:manage"
+    # Broadcasts (群发): see broadcasts and their results; compose, schedule, cancel and remind,
+    # and set the tenant's quiet hours and frequency cap.
+    BROADCASTS_READ = "broadcasts:read"
+    BROADCASTS_MANAGE = "broadcasts:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -97,6 +101,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADD_FRIEND_WORK,
             Permission.SEGMENTS_READ,
             Permission.SEGMENTS_MANAGE,
+            Permission.BROADCASTS_READ,
+            Permission.BROADCASTS_MANAGE,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -149,6 +155,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.SEGMENTS_READ: {
         "zh-CN": "读取人群与人数",
         "en": "Read segments and count them",
+    },
+    Permission.BROADCASTS_READ: {
+        "zh-CN": "读取群发与发送结果",
+        "en": "Read broadcasts and their results",
     },
 }
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from siyu.wecom import schemas
 from siyu.wecom.client_groups import GroupCalls
+from siyu.wecom.client_messages import MassMessageCalls
 from siyu.wecom.errors import (
     NotAFriend,
     RateLimited,
@@ -42,7 +43,7 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 - a path, not a secret
 
 
-class WeComClient(GroupCalls):
+class WeComClient(GroupCalls, MassMessageCalls):
     def __init__(
         self,
         corp_id: str,
@@ -151,6 +152,7 @@ class WeComClient(GroupCalls):
         params: dict[str, Any] | None = None,
         body: Any = None,
         idempotent: bool | None = None,
+        slow_down: bool = True,
     ) -> M:
         """Call a WeCom API with the access token; refresh the token once if WeCom says so.
         GETs are idempotent; a POST is only if the caller says so (a read such as
@@ -160,7 +162,7 @@ class WeComClient(GroupCalls):
         while True:
             token = self.tokens.get(self.corp_id, self.secret, self.fetch_token)
             query = {**(params or {}), "access_token": token}
-            data = self._send(method, path, query, body, idempotent=safe)
+            data = self._send(method, path, query, body, idempotent=safe, slow_down=slow_down)
             errcode = data.get("errcode", 0)
             if errcode in TOKEN_ERRORS and not refreshed:
                 self.tokens.invalidate(self.corp_id, self.secret, token)
@@ -174,9 +176,15 @@ class WeComClient(GroupCalls):
         return self.call("GET", path, model, params=params)
 
     def post(
-        self, path: str, model: type[M], body: dict[str, Any], *, idempotent: bool = False
+        self,
+        path: str,
+        model: type[M],
+        body: dict[str, Any],
+        *,
+        idempotent: bool = False,
+        slow_down: bool = True,
     ) -> M:
-        return self.call("POST", path, model, body=body, idempotent=idempotent)
+        return self.call("POST", path, model, body=body, idempotent=idempotent, slow_down=slow_down)
 
     # --- organisation -------------------------------------------------------------------
 
