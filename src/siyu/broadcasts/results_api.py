@@ -239,5 +239,5 @@ def export_results(session: DbSession, principal: Read, broadcast_id: int) -> Fi
         "结果 Outcome",
         "送达时间 Sent at",
     ]
-    write_xlsx(path, headers, rows(), sheet_title="群发结果")  # type: ignore[arg-type]
+    write_xlsx(path, headers, rows(), sheet_title="群发结果")
     return download(path, f"broadcast-{broadcast.id}-results.xlsx")
