@@ -281,3 +281,4 @@ export const markAddFriendTaskSent = (id: number) =>
   request<AddFriendTask>('POST', `${V1}/add-friend-tasks/${id}/sent`)
 export const skipAddFriendTask = (id: number, reason: AddFriendSkipReason, note = '') =>
   request<AddFriendTask>('POST', `${V1}/add-friend-tasks/${id}/skip`, { body: { reason, note } })
+export * from './broadcasts'

@@ -29,7 +29,6 @@ import {
 
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
-  'broadcasts',
   'moments',
   'journeys',
   'orders',
@@ -58,7 +57,6 @@ export const mainNav: NavItem[] = [
 
 /** Domains still to come, listed after the acquisition group. */
 export const upcomingNav: NavItem[] = [
-  { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
   { name: 'moments', path: '/moments', icon: Picture },
   { name: 'journeys', path: '/journeys', icon: Guide },
   { name: 'orders', path: '/orders', icon: Tickets },
@@ -81,6 +79,11 @@ export const audienceNav: NavItem[] = [
   { name: 'segments', path: '/segments', icon: Filter, permission: 'segments:read' },
   { name: 'keywordRules', path: '/keyword-rules', icon: CollectionTag, permission: 'autotag:read' },
   { name: 'behaviourRules', path: '/behaviour-rules', icon: MagicStick, permission: 'segments:read' },
+]
+
+/** 触达 / Reach: what is sent to customers and groups. */
+export const reachNav: NavItem[] = [
+  { name: 'broadcasts', path: '/broadcasts', icon: Promotion, permission: 'broadcasts:read' },
 ]
 
 export const settingsNav: NavItem[] = [

@@ -182,6 +182,24 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'segments.form.editTitle', permission: 'segments:manage' },
       },
       {
+        path: 'broadcasts',
+        name: 'broadcasts',
+        component: () => import('@/pages/BroadcastsPage.vue'),
+        meta: { titleKey: 'nav.broadcasts', permission: 'broadcasts:read' },
+      },
+      {
+        path: 'broadcasts/new',
+        name: 'broadcastNew',
+        component: () => import('@/pages/BroadcastEditPage.vue'),
+        meta: { titleKey: 'broadcasts.form.title', permission: 'broadcasts:manage' },
+      },
+      {
+        path: 'broadcasts/:id(\\d+)',
+        name: 'broadcast',
+        component: () => import('@/pages/BroadcastDetailPage.vue'),
+        meta: { titleKey: 'broadcasts.detail.title', permission: 'broadcasts:read' },
+      },
+      {
         path: 'behaviour-rules',
         name: 'behaviourRules',
         component: () => import('@/pages/BehaviourRulesPage.vue'),
