@@ -119,6 +119,14 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"autotag-demo:{tenant.id}",
     )
+    # A week of broadcasts (群发) to those audiences, and a few to come.
+    jobs.submit(
+        session,
+        "broadcasts.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"broadcasts-demo:{tenant.id}",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from siyu.broadcasts import service as broadcasts
+from siyu.broadcasts.demo import DEMO_JOB
 from siyu.customers import service as customers
 from siyu.customers.models import Customer
 from siyu.db import Database
+from siyu.jobs import Job
 from tests.conftest import RunJobs, World
 
 API = "/api/v1"
@@ -20,8 +22,10 @@ API = "/api/v1"
 
 @pytest.fixture
 def ready(world: World, database: Database, run_jobs: RunJobs) -> World:
+    """Without the demo's week of broadcasts (tests/broadcasts/test_demo.py has it)."""
     world.verify_callback_url()
     with database.transaction() as session:
+        session.execute(delete(Job).where(Job.kind == DEMO_JOB))
         customers.start_sync(session, world.connection.tenant_id)
         broadcasts.save_settings(
             session, world.connection.tenant_id, {"quiet_start": "00:00", "quiet_end": "00:00"}

@@ -141,15 +141,19 @@ def create(
     created_by: int | None,
     now: dt.datetime | None = None,
     source: str = "",
+    scheduled: bool = True,
 ) -> Broadcast:
+    """A new broadcast, waiting for its time (``scheduled``; else its caller plans it)."""
     now = now or utcnow()
     check(session, tenant_id, body, now)
     broadcast = Broadcast(tenant_id=tenant_id, created_by=created_by, source=source, counts={})
     _fill(broadcast, body, settings_of(session, tenant_id), now)
     broadcast.state = SCHEDULED
+    broadcast.created_at = now
     session.add(broadcast)
     session.flush()
-    schedule(session, broadcast)
+    if scheduled:
+        schedule(session, broadcast)
     return broadcast
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from siyu.broadcasts import service
@@ -37,7 +37,7 @@ log = logging.getLogger("siyu.broadcasts")
 
 # WeCom's send_result statuses → a recipient's outcome (0, not sent yet, stays waiting).
 RESULT_STATUS = {1: R_SENT, 2: R_NOT_FRIEND, 3: R_OVER_LIMIT}
-# After this long a task nobody confirmed is left as it is and the broadcast is done.
+# This long after its last task was made, a broadcast is done even if some staff never sent.
 SETTLE_AFTER = dt.timedelta(days=3)
 
 
@@ -95,8 +95,10 @@ def finish_if_settled(session: Session, broadcast: Broadcast) -> None:
         )
         .limit(1)
     )
-    sent_at = broadcast.sent_at or now
-    if open_task is None or now - sent_at > SETTLE_AFTER:
+    created = session.scalar(
+        select(func.max(BroadcastTask.created_at)).where(BroadcastTask.broadcast_id == broadcast.id)
+    )
+    if open_task is None or now - (created or now) > SETTLE_AFTER:
         broadcast.state = DONE
         broadcast.finished_at = now
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu import jobs
+from siyu.broadcasts import demo as _demo  # noqa: F401 - registers the demo job
 from siyu.broadcasts import dispatch, planning, service, sync
 from siyu.broadcasts.models import (
     FAILED,
@@ -33,6 +34,7 @@ from siyu.broadcasts.models import (
 from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
 from siyu.wecom import service as wecom
+from siyu.wecom.client import WeComClient
 
 log = logging.getLogger("siyu.broadcasts")
 
@@ -97,6 +99,20 @@ def dispatch_tasks(database: Database, job_row: Job) -> None:
             assert broadcast is not None
             broadcast.state, broadcast.error = FAILED, "WeCom is not connected"
         return
+    dispatch_all(database, job_row, client, message)
+
+
+def dispatch_all(
+    database: Database,
+    job_row: Job,
+    client: WeComClient,
+    message: dispatch.Message,
+    *,
+    quiet_hours: bool = True,
+) -> None:
+    """Create every planned task of the broadcast, then mark it sent. With ``quiet_hours``
+    (always, but for the demo's history) the work waits for the end of the quiet hours."""
+    broadcast_id = message.broadcast_id
     mine = f"{job_row.id}:{job_row.attempts}"
     dispatch.recover(database, job_row, client, message, mine)
     while True:
@@ -106,7 +122,8 @@ def dispatch_tasks(database: Database, job_row: Job) -> None:
             if broadcast is None or broadcast.state != SENDING:
                 return
             now = utcnow()
-            later = service.out_of_quiet_hours(now, service.settings_of(session, message.tenant_id))
+            settings = service.settings_of(session, message.tenant_id)
+            later = service.out_of_quiet_hours(now, settings) if quiet_hours else now
             if later > now:
                 jobs.submit(
                     session,
