@@ -31,6 +31,17 @@ from siyu.groups.models import (
     GroupWelcome,
 )
 from siyu.jobs import Job
+from siyu.materials.models import Material, MaterialMedia
+from siyu.scripts.models import (
+    Script,
+    ScriptCategory,
+    ScriptTask,
+    ScriptTaskItem,
+    SequenceRun,
+    SequenceRunMember,
+    SequenceStep,
+)
+from siyu.scripts.models import Sequence as ScriptSequence
 from siyu.segments.models import (
     AudienceChange,
     Segment,
@@ -77,9 +88,19 @@ __all__ = [
     "LandingVisit",
     "LoginFailure",
     "LoginSession",
+    "Material",
+    "MaterialMedia",
     "MemberStore",
     "Region",
+    "Script",
+    "ScriptCategory",
+    "ScriptSequence",
+    "ScriptTask",
+    "ScriptTaskItem",
     "Segment",
+    "SequenceRun",
+    "SequenceRunMember",
+    "SequenceStep",
     "StaffAccount",
     "StaffRotation",
     "Store",

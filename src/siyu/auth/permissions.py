@@ -66,6 +66,13 @@ class Permission(StrEnum):
     # change and delete segments, rebuild the audience index.
     SEGMENTS_READ = "segments:read"
     SEGMENTS_MANAGE = "segments:manage"
+    # The material library (素材库): see and pick materials; upload, edit and archive them.
+    MATERIALS_READ = "materials:read"
+    MATERIALS_MANAGE = "materials:manage"
+    # The script library (话术库) and sequences (多步话术): read scripts and staff tasks, mark
+    # tasks done; write scripts, categories and sequences, start and stop runs.
+    SCRIPTS_READ = "scripts:read"
+    SCRIPTS_MANAGE = "scripts:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -97,6 +104,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADD_FRIEND_WORK,
             Permission.SEGMENTS_READ,
             Permission.SEGMENTS_MANAGE,
+            Permission.MATERIALS_READ,
+            Permission.MATERIALS_MANAGE,
+            Permission.SCRIPTS_READ,
+            Permission.SCRIPTS_MANAGE,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -114,9 +125,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             # The lists' progress and tasks of their stores' staff accounts.
             Permission.ADD_FRIEND_READ,
             Permission.ADD_FRIEND_WORK,
+            Permission.MATERIALS_READ,
+            Permission.SCRIPTS_READ,
         }
     ),
-    Role.STAFF: frozenset({Permission.DASHBOARD_READ, Permission.ADD_FRIEND_WORK}),
+    Role.STAFF: frozenset(
+        {
+            Permission.DASHBOARD_READ,
+            Permission.ADD_FRIEND_WORK,
+            Permission.MATERIALS_READ,
+            Permission.SCRIPTS_READ,
+        }
+    ),
 }
 
 # What an integrator's API token may be granted: reading and pushing data, never administration.
@@ -149,6 +169,14 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.SEGMENTS_READ: {
         "zh-CN": "读取人群与人数",
         "en": "Read segments and count them",
+    },
+    Permission.MATERIALS_READ: {
+        "zh-CN": "读取素材库（图片、视频、文件、链接、小程序）",
+        "en": "Read the material library (images, videos, files, links, mini-programs)",
+    },
+    Permission.SCRIPTS_READ: {
+        "zh-CN": "读取话术库、多步话术与员工任务",
+        "en": "Read scripts, sequences and staff tasks",
     },
 }
 
