@@ -25,6 +25,9 @@ import {
   UserFilled,
   Warning,
   Filter,
+  Files,
+  ChatSquare,
+  Calendar,
 } from '@element-plus/icons-vue'
 
 /** Business domains that share the "coming in a later release" page until they are built. */
@@ -81,6 +84,14 @@ export const audienceNav: NavItem[] = [
   { name: 'segments', path: '/segments', icon: Filter, permission: 'segments:read' },
   { name: 'keywordRules', path: '/keyword-rules', icon: CollectionTag, permission: 'autotag:read' },
   { name: 'behaviourRules', path: '/behaviour-rules', icon: MagicStick, permission: 'segments:read' },
+]
+
+/** 内容 / Content: the material library, scripts and day-by-day sequences that messages,
+ * Moments and staff use. */
+export const contentNav: NavItem[] = [
+  { name: 'materials', path: '/materials', icon: Files, permission: 'materials:read' },
+  { name: 'scripts', path: '/scripts', icon: ChatSquare, permission: 'scripts:read' },
+  { name: 'sequences', path: '/sequences', icon: Calendar, permission: 'scripts:read' },
 ]
 
 export const settingsNav: NavItem[] = [
