@@ -32,6 +32,17 @@ from siyu.groups.models import (
     GroupWelcome,
 )
 from siyu.jobs import Job
+from siyu.materials.models import Material, MaterialMedia
+from siyu.scripts.models import (
+    Script,
+    ScriptCategory,
+    ScriptTask,
+    ScriptTaskItem,
+    SequenceRun,
+    SequenceRunMember,
+    SequenceStep,
+)
+from siyu.scripts.models import Sequence as ScriptSequence
 from siyu.segments.models import (
     AudienceChange,
     Segment,
@@ -81,10 +92,20 @@ __all__ = [
     "LandingVisit",
     "LoginFailure",
     "LoginSession",
+    "Material",
+    "MaterialMedia",
     "MemberStore",
     "ReachSettings",
     "Region",
+    "Script",
+    "ScriptCategory",
+    "ScriptSequence",
+    "ScriptTask",
+    "ScriptTaskItem",
     "Segment",
+    "SequenceRun",
+    "SequenceRunMember",
+    "SequenceStep",
     "StaffAccount",
     "StaffRotation",
     "Store",

@@ -23,6 +23,7 @@ from siyu.jobs import Job
 from siyu.sandbox.demo import DEMO_CORP
 from siyu.segments.models import Segment
 from siyu.wecom import service as wecom
+from siyu.wecom.schemas import Reply
 from tests.broadcasts.conftest import API, compose, customer_ids, results, sandbox_sends
 from tests.conftest import RunJobs, World
 
@@ -332,3 +333,67 @@ def test_cancelling_a_sent_broadcast_withdraws_unconfirmed_tasks(
         "/sandbox/simulate/confirm_mass", json={"msgid": task.msgid, "userid": task.sender}
     )
     assert refused.status_code >= 400 or refused.json().get("errcode") == 41047
+
+
+def test_materials_and_the_senders_variables_reach_wecom(
+    ready: World, session: Session, database: Database, run_jobs: RunJobs
+) -> None:
+    ids = customer_ids(session)
+    link = ready.siyu.post(
+        f"{API}/materials/links",
+        json={"title": "秋冬新品目录", "url": "https://example.com/catalog", "description": "新品"},
+    )
+    assert link.status_code == 201, link.text
+    start = int(broadcasts.utcnow().timestamp()) - 60
+    created = compose(
+        ready,
+        audience={"kind": "customers", "customer_ids": list(ids.values())},
+        text="我是{staff_name}，{today}新品目录请查收",
+        material_ids=[link.json()["id"]],
+    )
+    run_jobs()
+    client = wecom.client_for_tenant(database, ready.connection.tenant_id)
+    assert client is not None
+    page = client.post(
+        "/cgi-bin/externalcontact/get_groupmsg_list_v2",
+        GroupMsgRaw,
+        {"chat_type": "single", "start_time": start, "end_time": start + 7200, "filter_type": 0},
+        idempotent=True,
+    )
+    messages = page.group_msg_list
+    names = {t.sender: t for t in _tasks(session, created["id"])}
+    assert len(messages) == len(names)
+    for message in messages:
+        assert message["attachments"][0]["msgtype"] == "link"
+        assert message["attachments"][0]["link"]["url"] == "https://example.com/catalog"
+        text = message["text"]["content"]
+        assert "{staff_name}" not in text
+        assert text.startswith("我是")
+        assert "新品目录请查收" in text
+
+    # A customer's own variable cannot be filled in a mass message: refused, not sent blank.
+    refused = ready.siyu.post(
+        f"{API}/broadcasts",
+        json={
+            "name": "x",
+            "text": "{customer_name}您好",
+            "audience": {"kind": "customers", "customer_ids": [1]},
+        },
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "broadcast_unknown_variables"
+    unknown = ready.siyu.post(
+        f"{API}/broadcasts",
+        json={
+            "name": "x",
+            "text": "hi",
+            "material_ids": [987654],
+            "audience": {"kind": "customers", "customer_ids": [1]},
+        },
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "materials_unknown"
+
+
+class GroupMsgRaw(Reply):
+    group_msg_list: list[dict[str, Any]]

@@ -27,6 +27,7 @@ from siyu.broadcasts.errors import (
     NotEditable,
     RemindLimit,
     UnknownGroups,
+    UnknownVariables,
     WrongAudienceKind,
 )
 from siyu.broadcasts.models import SENT, Broadcast, BroadcastTask
@@ -41,6 +42,7 @@ from siyu.broadcasts.schemas import (
 )
 from siyu.db import utcnow
 from siyu.errors import NotFound
+from siyu.materials.errors import AttachmentsNotAllowed, MaterialsUnknown
 from siyu.segments.errors import BadRule, UnknownReferences
 
 router = APIRouter(tags=["broadcasts"])
@@ -55,6 +57,9 @@ COMPOSE_ERRORS = (
     UnknownReferences,
     EmptyMessage,
     BadTime,
+    UnknownVariables,
+    MaterialsUnknown,
+    AttachmentsNotAllowed,
     NotFound,
 )
 REMINDS_PER_DAY = 3

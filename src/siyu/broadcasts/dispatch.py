@@ -65,6 +65,7 @@ class Message:
     chat_type: str
     text: str
     attachments: list[dict[str, Any]]
+    material_ids: tuple[int, ...] = ()
 
 
 def claim(session: Session, broadcast_id: int, mine: str, now: dt.datetime) -> list[BroadcastTask]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from siyu import jobs
 from siyu.broadcasts import audience as audiences
-from siyu.broadcasts.errors import BadTime, EmptyMessage, NotEditable
+from siyu.broadcasts.errors import BadTime, EmptyMessage, NotEditable, UnknownVariables
 from siyu.broadcasts.models import (
     CANCELLED,
     R_CANCELLED,
@@ -28,6 +28,9 @@ from siyu.broadcasts.models import (
 from siyu.broadcasts.schemas import BroadcastIn, Repeat
 from siyu.codes.routing import LOCAL_TZ, local
 from siyu.db import insert_unless_exists, utcnow
+from siyu.materials import service as materials
+from siyu.scripts import variables
+from siyu.scripts.repository import sender_facts
 
 PLAN_JOB, DISPATCH_JOB, SYNC_JOB = "broadcasts.plan", "broadcasts.dispatch", "broadcasts.sync"
 REMIND_JOB, CANCEL_JOB = "broadcasts.remind", "broadcasts.cancel"
@@ -104,6 +107,12 @@ def receive_window(policy: str, now: dt.datetime) -> tuple[int, dt.datetime]:
 def check(session: Session, tenant_id: int, body: BroadcastIn, now: dt.datetime) -> None:
     if not body.text.strip() and not body.material_ids:
         raise EmptyMessage()
+    # One text goes to every customer of a sender: only the sender's variables can be filled.
+    refused = [n for n in variables.names(body.text) if n not in variables.SENDER]
+    if refused:
+        raise UnknownVariables(refused, names=", ".join("{" + n + "}" for n in refused))
+    if body.material_ids:
+        materials.check_attachments(session, tenant_id, body.material_ids, moment=False)
     audiences.check(session, tenant_id, body.audience, body.chat_type)
     if body.send_at is not None:
         if body.send_at.tzinfo is None:
@@ -291,3 +300,29 @@ def refresh_counts(session: Session, broadcast: Broadcast) -> dict[str, int]:
     counts["total"] = sum(counts.values())
     broadcast.counts = counts
     return counts
+
+
+def sender_texts(session: Session, broadcast_id: int, tenant_id: int, text: str) -> dict[str, str]:
+    """The text each sender of the broadcast sends: its sender variables filled in."""
+    if not variables.names(text):
+        return {}
+    senders = set(
+        session.scalars(
+            select(BroadcastTask.sender)
+            .where(BroadcastTask.broadcast_id == broadcast_id)
+            .distinct()
+        )
+    )
+    facts = sender_facts(session, tenant_id, senders)
+    today = variables.today_label(local(utcnow()).date())
+    return {
+        sender: variables.render(
+            text,
+            {
+                "staff_name": facts.get(sender, ("", ""))[0],
+                "store_name": facts.get(sender, ("", ""))[1],
+                "today": today,
+            },
+        )
+        for sender in senders
+    }

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -33,6 +34,7 @@ from siyu.broadcasts.models import (
 )
 from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
+from siyu.materials import service as materials
 from siyu.wecom import service as wecom
 from siyu.wecom.client import WeComClient
 
@@ -78,7 +80,12 @@ def _message(database: Database, broadcast_id: int) -> tuple[dispatch.Message, s
             return None
         return (
             dispatch.Message(
-                broadcast.id, broadcast.tenant_id, broadcast.chat_type, broadcast.text, []
+                broadcast.id,
+                broadcast.tenant_id,
+                broadcast.chat_type,
+                broadcast.text,
+                [],
+                tuple(broadcast.material_ids or ()),
             ),
             broadcast.state,
         )
@@ -113,6 +120,14 @@ def dispatch_all(
     """Create every planned task of the broadcast, then mark it sent. With ``quiet_hours``
     (always, but for the demo's history) the work waits for the end of the quiet hours."""
     broadcast_id = message.broadcast_id
+    if message.material_ids and not message.attachments:
+        # Uploaded (or their media ids renewed) once per attempt, before any task is claimed.
+        attachments = materials.wecom_attachments(
+            database, client, message.tenant_id, list(message.material_ids)
+        )
+        message = dataclasses.replace(message, attachments=attachments)
+    with database.factory() as session:
+        texts = service.sender_texts(session, broadcast_id, message.tenant_id, message.text)
     mine = f"{job_row.id}:{job_row.attempts}"
     dispatch.recover(database, job_row, client, message, mine)
     while True:
@@ -139,7 +154,8 @@ def dispatch_all(
             break
         for position, task in enumerate(claimed):
             try:
-                dispatch.send(database, job_row, client, message, task, message.text)
+                text = texts.get(task.sender, message.text)
+                dispatch.send(database, job_row, client, message, task, text)
             except Exception:
                 with database.transaction() as session:
                     unsent = [t.id for t in claimed[position + 1 :]]

@@ -300,3 +300,17 @@ class WelcomeTemplateReply(Reply):
     miniprogram: dict[str, str] | None = None
     file: dict[str, str] | None = None
     video: dict[str, str] | None = None
+
+
+class MediaUploaded(Reply):
+    """``media/upload`` and ``media/upload_attachment``: a media id good for three days."""
+
+    type: str = ""
+    media_id: str = Field(min_length=1, max_length=256)
+    created_at: int | str = 0
+
+
+class ImageUploaded(Reply):
+    """``media/uploadimg``: a permanent URL for an image."""
+
+    url: str = Field(min_length=1, max_length=1000)

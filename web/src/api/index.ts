@@ -83,6 +83,8 @@ export * from './groups'
 export * from './segments'
 export * from './keywords'
 export * from './behaviour'
+export * from './materials'
+export * from './scripts'
 
 const V1 = '/api/v1'
 

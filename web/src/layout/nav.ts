@@ -25,6 +25,9 @@ import {
   UserFilled,
   Warning,
   Filter,
+  Files,
+  ChatSquare,
+  Calendar,
 } from '@element-plus/icons-vue'
 
 /** Business domains that share the "coming in a later release" page until they are built. */
@@ -84,6 +87,14 @@ export const audienceNav: NavItem[] = [
 /** 触达 / Reach: what is sent to customers and groups. */
 export const reachNav: NavItem[] = [
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion, permission: 'broadcasts:read' },
+]
+
+/** 内容 / Content: the material library, scripts and day-by-day sequences that messages,
+ * Moments and staff use. */
+export const contentNav: NavItem[] = [
+  { name: 'materials', path: '/materials', icon: Files, permission: 'materials:read' },
+  { name: 'scripts', path: '/scripts', icon: ChatSquare, permission: 'scripts:read' },
+  { name: 'sequences', path: '/sequences', icon: Calendar, permission: 'scripts:read' },
 ]
 
 export const settingsNav: NavItem[] = [

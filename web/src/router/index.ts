@@ -158,6 +158,24 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.groupCodes', permission: 'groups:read' },
       },
       {
+        path: 'materials',
+        name: 'materials',
+        component: () => import('@/pages/MaterialsPage.vue'),
+        meta: { titleKey: 'nav.materials', permission: 'materials:read' },
+      },
+      {
+        path: 'scripts',
+        name: 'scripts',
+        component: () => import('@/pages/ScriptsPage.vue'),
+        meta: { titleKey: 'nav.scripts', permission: 'scripts:read' },
+      },
+      {
+        path: 'sequences',
+        name: 'sequences',
+        component: () => import('@/pages/SequencesPage.vue'),
+        meta: { titleKey: 'nav.sequences', permission: 'scripts:read' },
+      },
+      {
         path: 'segments',
         name: 'segments',
         component: () => import('@/pages/SegmentsPage.vue'),

@@ -1,7 +1,7 @@
 """broadcasts and reach settings
 
 Revision ID: 90db027e0725
-Revises: eb175bd17621
+Revises: 65bd321b9179
 Create Date: 2026-11-24 06:24:34.384115
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import siyu.db
 
 revision: str = "90db027e0725"
-down_revision: str | None = "eb175bd17621"
+down_revision: str | None = "65bd321b9179"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
