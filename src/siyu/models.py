@@ -33,6 +33,7 @@ from siyu.groups.models import (
 )
 from siyu.jobs import Job
 from siyu.materials.models import Material, MaterialMedia
+from siyu.playbooks.models import Playbook, PlaybookPost
 from siyu.scripts.models import (
     Script,
     ScriptCategory,
@@ -95,6 +96,8 @@ __all__ = [
     "Material",
     "MaterialMedia",
     "MemberStore",
+    "Playbook",
+    "PlaybookPost",
     "ReachSettings",
     "Region",
     "Script",
