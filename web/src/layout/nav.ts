@@ -1,5 +1,6 @@
 import type { Component } from 'vue'
 import {
+  AlarmClock,
   ChatDotRound,
   ChatLineSquare,
   CollectionTag,
@@ -87,6 +88,7 @@ export const audienceNav: NavItem[] = [
 /** 触达 / Reach: what is sent to customers and groups. */
 export const reachNav: NavItem[] = [
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion, permission: 'broadcasts:read' },
+  { name: 'playbooks', path: '/playbooks', icon: AlarmClock, permission: 'broadcasts:read' },
 ]
 
 /** 内容 / Content: the material library, scripts and day-by-day sequences that messages,
