@@ -31,7 +31,7 @@ from siyu.scripts.models import (
     SequenceRun,
 )
 from siyu.scripts.models import Sequence as ScriptSequence
-from siyu.scripts.schemas import TaskCustomer, TaskOut
+from siyu.scripts.schemas import ScriptTaskCustomer, ScriptTaskOut
 from siyu.stores.service import scope_userids
 
 ITEM_BATCH = 1000
@@ -185,7 +185,7 @@ def mark_done(session: Session, found: ScriptTask, customer_ids: Collection[int]
 
 def outs(
     session: Session, tenant_id: int, rows: list[ScriptTask], *, items: bool = False
-) -> list[TaskOut]:
+) -> list[ScriptTaskOut]:
     runs = repository.by_ids(session, SequenceRun, tenant_id, list({t.run_id for t in rows}))
     names = {
         s.id: s.name
@@ -199,7 +199,7 @@ def outs(
         listed = None
         if items:
             listed = [
-                TaskCustomer(
+                ScriptTaskCustomer(
                     customer_id=item.customer_id,
                     name=name,
                     text=variables.render(t.text, {"customer_name": name}),
@@ -208,7 +208,7 @@ def outs(
                 for item, name in repository.task_items(session, t.id)
             ]
         result.append(
-            TaskOut(
+            ScriptTaskOut(
                 id=t.id,
                 run_id=t.run_id,
                 sequence_name=names.get(run.sequence_id, "") if run else "",
