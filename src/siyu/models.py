@@ -31,6 +31,7 @@ from siyu.groups.models import (
     GroupSyncRun,
     GroupWelcome,
 )
+from siyu.invitations.models import Invitation
 from siyu.jobs import Job
 from siyu.materials.models import Material, MaterialMedia
 from siyu.scripts.models import (
@@ -85,6 +86,7 @@ __all__ = [
     "GroupSyncRun",
     "GroupWelcome",
     "ImportReject",
+    "Invitation",
     "Job",
     "KeywordHit",
     "KeywordRule",
