@@ -87,8 +87,9 @@ def _deliver(world: World, run_jobs: RunJobs) -> None:
 
 
 def test_an_invitation_reaches_the_segment_and_counts_the_invited_who_joined(
-    ready: World, database: Database, session: Session, run_jobs: RunJobs
+    invitation_world: World, database: Database, session: Session, run_jobs: RunJobs
 ) -> None:
+    ready = invitation_world
     tenant_id = ready.connection.tenant_id
     setup = _world(ready, database, session, run_jobs)
     code = setup["code"]
@@ -232,8 +233,9 @@ def test_an_invitation_reaches_the_segment_and_counts_the_invited_who_joined(
 
 
 def test_hostile_input_is_refused_and_tenants_are_apart(
-    ready: World, database: Database, session: Session, run_jobs: RunJobs
+    invitation_world: World, database: Database, session: Session, run_jobs: RunJobs
 ) -> None:
+    ready = invitation_world
     setup = _world(ready, database, session, run_jobs)
     code_id = setup["code"]["id"]
     segment = {"kind": "segment", "segment_id": setup["segment_id"]}
