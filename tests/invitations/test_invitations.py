@@ -6,6 +6,7 @@ other tenants' codes are refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from siyu.broadcasts import service as broadcasts
 from siyu.broadcasts.models import Broadcast, BroadcastRecipient, BroadcastTask
 from siyu.customers.models import Customer
 from siyu.db import Database
@@ -24,6 +26,7 @@ from siyu.materials.models import Material
 from siyu.materials.storage import load
 from siyu.sandbox.demo import DEMO_CORP, DEMO_GROUPS
 from siyu.segments.models import Segment
+from siyu.tags.models import Tag
 from siyu.wecom import service as wecom
 from tests.broadcasts.test_broadcasts import GroupMsgRaw
 from tests.conftest import RunJobs, World, login
@@ -64,6 +67,12 @@ def _world(world: World, database: Database, session: Session, run_jobs: RunJobs
     session.add(segment)
     session.commit()
     return {"code": created.json(), "segment_id": segment.id, "groups": groups}
+
+
+def _any_tag(session: Session, tenant_id: int) -> int:
+    found = session.scalar(select(Tag.id).where(Tag.tenant_id == tenant_id).limit(1))
+    assert found is not None
+    return int(found)
 
 
 def _invite(world: World, **body: Any) -> Any:
@@ -231,6 +240,28 @@ def test_an_invitation_reaches_the_segment_and_counts_the_invited_who_joined(
     assert again.json()["material_id"] == material_id
     assert again.json()["numbers"]["joined"] == 0
 
+    # Scheduled for later: nothing planned, nothing counted yet, though the joins above exist.
+    later = _invite(
+        ready,
+        name="明早邀请",
+        audience={"kind": "tags", "tag_ids": [_any_tag(session, tenant_id)], "match": "any"},
+        code_id=code["id"],
+        text="明早 8:30 早餐券，扫码进群领取",
+        send_at=(broadcasts.utcnow() + dt.timedelta(hours=3)).isoformat(),
+    )
+    assert later.status_code == 201, later.text
+    assert later.json()["broadcast_state"] == "scheduled"
+    assert later.json()["material_id"] == material_id
+    run_jobs()
+    pending = ready.siyu.get(f"{API}/invitations/{later.json()['id']}/results").json()
+    assert pending["invitation"]["numbers"] == {
+        "invited": 0,
+        "delivered": 0,
+        "joined": 0,
+        "conversion": 0.0,
+    }
+    assert pending["joined"] == []
+
 
 def test_hostile_input_is_refused_and_tenants_are_apart(
     invitation_world: World, database: Database, session: Session, run_jobs: RunJobs
@@ -264,7 +295,9 @@ def test_hostile_input_is_refused_and_tenants_are_apart(
         answer = _invite(ready, **body)
         assert answer.status_code == 422, (body, answer.text)
     unknown_segment = _invite(ready, **good | {"audience": {"kind": "segment", "segment_id": 9999}})
-    assert unknown_segment.status_code in (404, 422), unknown_segment.text
+    # The broadcasts' own check: the segment is not found (among this tenant's).
+    assert unknown_segment.status_code == 404, unknown_segment.text
+    assert unknown_segment.json()["code"] == "not_found"
     assert ready.siyu.get(f"{API}/invitations/987654").status_code == 404
     assert ready.siyu.get(f"{API}/invitations", params={"q": "x" * 200}).status_code == 422
 
