@@ -36,6 +36,7 @@ from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
 from siyu.groups.api import router as groups_router
 from siyu.groups.codes_api import router as group_codes_router
+from siyu.invitations.api import router as invitations_router
 from siyu.materials.api import router as materials_router
 from siyu.playbooks.api import router as playbooks_router
 from siyu.scripts.api import router as scripts_router
@@ -83,6 +84,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     broadcasts_router,
     broadcast_results_router,
     playbooks_router,
+    invitations_router,
     chats_router,
     addfriend_router,
     addfriend_work_router,

@@ -193,6 +193,7 @@ def up() -> None:
     callback = _point_sandbox_at_siyu(settings)
     threading.Thread(target=_demo_visitors, args=(settings,), daemon=True).start()
     threading.Thread(target=_demo_staff, args=(settings,), daemon=True).start()
+    threading.Thread(target=_demo_invitees, args=(settings,), daemon=True).start()
     console.rule("[bold]Siyu 私域")
     console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
     console.print(
@@ -307,6 +308,48 @@ def _demo_staff(settings: Settings) -> None:
             broadcast = session.get(Broadcast, broadcast_id)
             if broadcast is not None:
                 submit_sync(session, broadcast, utcnow(), asked=True)
+
+
+def _demo_invitees(settings: Settings) -> None:
+    """On the demo's first run, once its group invitation has its WeCom tasks, the sandbox's
+    staff send it and a few of the invited scan the group code: the invitation's results then
+    show joins traced back to it."""
+    import httpx
+
+    from siyu.broadcasts.models import Broadcast
+    from siyu.broadcasts.tasks import submit_sync
+    from siyu.db import get_database, utcnow
+    from siyu.invitations.demo import demo_invitees
+
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        with get_database().factory() as session:
+            tasks, config_id, invited = demo_invitees(session)
+        if tasks:
+            break
+        time.sleep(5)
+    else:
+        return
+    try:
+        for _broadcast, msgid, userid in tasks:
+            httpx.post(
+                f"{settings.sandbox_url}/sandbox/simulate/confirm_mass",
+                json={"msgid": msgid, "userid": userid},
+                timeout=10,
+            ).raise_for_status()
+        for external_userid in invited:
+            time.sleep(2)
+            httpx.post(
+                f"{settings.sandbox_url}/sandbox/simulate/scan_group_code",
+                json={"config_id": config_id, "external_userid": external_userid},
+                timeout=10,
+            ).raise_for_status()
+    except httpx.HTTPError as exc:
+        logging.getLogger("siyu.demo").warning("demo invitees stopped: %s", exc)
+    with get_database().transaction() as session:
+        broadcast = session.get(Broadcast, tasks[0][0])
+        if broadcast is not None:
+            submit_sync(session, broadcast, utcnow(), asked=True)
 
 
 def _point_sandbox_at_siyu(settings: Settings) -> str:

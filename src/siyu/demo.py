@@ -132,6 +132,14 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"broadcasts-demo:{tenant.id}",
     )
+    # An invitation of its newest friends into the groups of its group code (拉群邀请).
+    jobs.submit(
+        session,
+        "invitations.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"invitations-demo:{tenant.id}",
+    )
     # Its material library and scripts, and a 7-day promotion started for the newest friends
     # once they are synced (so its staff have tasks).
     materials.seed(session, tenant.id)

@@ -31,6 +31,7 @@ from siyu.groups.models import (
     GroupSyncRun,
     GroupWelcome,
 )
+from siyu.invitations.models import Invitation
 from siyu.jobs import Job
 from siyu.materials.models import Material, MaterialMedia
 from siyu.playbooks.models import Playbook, PlaybookPost
@@ -86,6 +87,7 @@ __all__ = [
     "GroupSyncRun",
     "GroupWelcome",
     "ImportReject",
+    "Invitation",
     "Job",
     "KeywordHit",
     "KeywordRule",

@@ -29,6 +29,7 @@ import {
   Files,
   ChatSquare,
   Calendar,
+  Share,
 } from '@element-plus/icons-vue'
 
 /** Business domains that share the "coming in a later release" page until they are built. */
@@ -85,10 +86,11 @@ export const audienceNav: NavItem[] = [
   { name: 'behaviourRules', path: '/behaviour-rules', icon: MagicStick, permission: 'segments:read' },
 ]
 
-/** 触达 / Reach: what is sent to customers and groups. */
+/** 触达 / Reach: what is sent to customers and groups, and invitations into groups. */
 export const reachNav: NavItem[] = [
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion, permission: 'broadcasts:read' },
   { name: 'playbooks', path: '/playbooks', icon: AlarmClock, permission: 'broadcasts:read' },
+  { name: 'invitations', path: '/invitations', icon: Share, permission: 'broadcasts:read' },
 ]
 
 /** 内容 / Content: the material library, scripts and day-by-day sequences that messages,

@@ -224,6 +224,18 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.playbooks', permission: 'broadcasts:read' },
       },
       {
+        path: 'invitations',
+        name: 'invitations',
+        component: () => import('@/pages/InvitationsPage.vue'),
+        meta: { titleKey: 'nav.invitations', permission: 'broadcasts:read' },
+      },
+      {
+        path: 'invitations/:id(\\d+)',
+        name: 'invitation',
+        component: () => import('@/pages/InvitationDetailPage.vue'),
+        meta: { titleKey: 'invitations.detail.title', permission: 'broadcasts:read' },
+      },
+      {
         path: 'behaviour-rules',
         name: 'behaviourRules',
         component: () => import('@/pages/BehaviourRulesPage.vue'),
