@@ -143,9 +143,13 @@ class BroadcastRecipient(IdMixin, TenantMixin, Base):
         Index("ix_broadcast_recipients_at", "tenant_id", "at"),
     )
 
-    broadcast_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("broadcasts.id", ondelete="CASCADE")
+    # Millions of rows a broadcast, written by COPY: no index of its own on tenant_id (the
+    # (tenant, at) one leads with it) and no foreign key to check per row (broadcasts are never
+    # deleted but with their tenant, whose key cascades).
+    tenant_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("tenants.id", ondelete="CASCADE")
     )
+    broadcast_id: Mapped[int] = mapped_column(BigId)
     task_id: Mapped[int | None] = mapped_column(BigId)
     customer_id: Mapped[int | None] = mapped_column(BigId)
     group_id: Mapped[int | None] = mapped_column(BigId)

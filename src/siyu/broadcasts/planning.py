@@ -95,7 +95,7 @@ def plan(session: Session, broadcast: Broadcast, now: dt.datetime) -> dict[str, 
     limited = _at_least(session, broadcast, "customer_id", window, (R_SENT,), limit)
     plan_ = Plan()
     if session.get_bind().dialect.name == "postgresql":
-        chosen, users = _choose_on_postgres(session, broadcast.tenant_id, ids, senders)
+        chosen, users = _choose_on_postgres(session, broadcast.tenant_id, ids, senders, plan_)
         codes = np.full(len(chosen), PLANNED, dtype=np.int8)
         codes[np.isin(chosen, np.array(capped.to_array(), dtype=np.int64))] = OVER_CAP
         codes[np.isin(chosen, np.array(limited.to_array(), dtype=np.int64))] = OVER_LIMIT
@@ -117,13 +117,15 @@ def plan(session: Session, broadcast: Broadcast, now: dt.datetime) -> dict[str, 
 
 
 def _choose_on_postgres(
-    session: Session, tenant_id: int, ids: BitMap, senders: set[str]
-) -> tuple[Any, list[str]]:
-    """:func:`choose_senders` done by PostgreSQL, a batch of customers per query, as arrays."""
+    session: Session, tenant_id: int, ids: BitMap, senders: set[str], plan_: Plan
+) -> tuple[Any, Any]:
+    """:func:`choose_senders` done by PostgreSQL, a batch of customers per query, as arrays:
+    the customers and their senders' positions in ``plan_``."""
     everyone = np.array(ids.to_array(), dtype=np.int64)
     accounts = sorted(senders)
+    position = {name: plan_.position(name) for name in accounts}
     parts: list[Any] = []
-    users: list[str] = []
+    users: list[Any] = []
     for start in range(0, len(everyone), PG_BATCH):
         part = everyone[start : start + PG_BATCH].tolist()
         found, chosen = session.execute(
@@ -131,10 +133,10 @@ def _choose_on_postgres(
         ).one()
         if found:
             parts.append(np.array(found, dtype=np.int64))
-            users.extend(chosen)
+            users.append(np.fromiter((position[u] for u in chosen), np.int32, len(chosen)))
     if not parts:
-        return np.zeros(0, dtype=np.int64), []
-    return np.concatenate(parts), users
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    return np.concatenate(parts), np.concatenate(users)
 
 
 def active_senders(session: Session, tenant_id: int) -> set[str]:
@@ -240,16 +242,18 @@ class Plan:
         self.senders.append(position)
         self.codes.append(code)
 
-    def add_many(self, targets: Any, senders: list[str], codes: Any) -> None:
-        """Many recipients at once: target ids, their senders' userids, their status codes."""
+    def position(self, sender: str) -> int:
+        found = self.index.get(sender)
+        if found is None:
+            found = self.index[sender] = len(self.names)
+            self.names.append(sender)
+        return found
+
+    def add_many(self, targets: Any, positions: Any, codes: Any) -> None:
+        """Many recipients at once: target ids, their senders' positions (:meth:`position`),
+        their status codes."""
         if not len(targets):
             return
-        names, inverse = np.unique(np.array(senders, dtype=object), return_inverse=True)
-        for name in names:
-            if name not in self.index:
-                self.index[name] = len(self.names)
-                self.names.append(name)
-        positions = np.array([self.index[n] for n in names], dtype=np.int32)[inverse]
         self.targets.frombytes(np.asarray(targets, dtype=np.int64).tobytes())
         self.senders.frombytes(positions.astype(np.int32).tobytes())
         self.codes.frombytes(np.asarray(codes, dtype=np.int8).tobytes())

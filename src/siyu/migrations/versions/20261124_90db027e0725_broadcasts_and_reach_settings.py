@@ -151,12 +151,6 @@ def upgrade() -> None:
             "tenant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.ForeignKeyConstraint(
-            ["broadcast_id"],
-            ["broadcasts.id"],
-            name=op.f("fk_broadcast_recipients_broadcast_id_broadcasts"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
             ["tenant_id"],
             ["tenants.id"],
             name=op.f("fk_broadcast_recipients_tenant_id_tenants"),
@@ -172,9 +166,6 @@ def upgrade() -> None:
     with op.batch_alter_table("broadcast_recipients", schema=None) as batch_op:
         batch_op.create_index("ix_broadcast_recipients_at", ["tenant_id", "at"], unique=False)
         batch_op.create_index("ix_broadcast_recipients_task", ["task_id", "status"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_broadcast_recipients_tenant_id"), ["tenant_id"], unique=False
-        )
 
     op.create_table(
         "broadcast_tasks",
@@ -245,7 +236,6 @@ def downgrade() -> None:
 
     op.drop_table("broadcast_tasks")
     with op.batch_alter_table("broadcast_recipients", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_broadcast_recipients_tenant_id"))
         batch_op.drop_index("ix_broadcast_recipients_task")
         batch_op.drop_index("ix_broadcast_recipients_at")
 
