@@ -34,6 +34,7 @@ from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
 from siyu.groups.api import router as groups_router
 from siyu.groups.codes_api import router as group_codes_router
+from siyu.moments.api import router as moments_router
 from siyu.segments import live as segments_live
 from siyu.segments.api import router as segments_router
 from siyu.segments.behaviour_api import router as behaviour_rules_router
@@ -79,6 +80,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     addfriend_work_router,
     segments_router,
     behaviour_rules_router,
+    moments_router,
 )
 
 

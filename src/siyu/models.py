@@ -31,6 +31,7 @@ from siyu.groups.models import (
     GroupWelcome,
 )
 from siyu.jobs import Job
+from siyu.moments.models import MomentPost, MomentResult, MomentSettings
 from siyu.segments.models import (
     AudienceChange,
     Segment,
@@ -78,6 +79,9 @@ __all__ = [
     "LoginFailure",
     "LoginSession",
     "MemberStore",
+    "MomentPost",
+    "MomentResult",
+    "MomentSettings",
     "Region",
     "Segment",
     "StaffAccount",

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from siyu.wecom import schemas
 from siyu.wecom.client_groups import GroupCalls
+from siyu.wecom.client_moments import MomentCalls
 from siyu.wecom.errors import (
     NotAFriend,
     RateLimited,
@@ -42,7 +43,7 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 - a path, not a secret
 
 
-class WeComClient(GroupCalls):
+class WeComClient(GroupCalls, MomentCalls):
     def __init__(
         self,
         corp_id: str,
