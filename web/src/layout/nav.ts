@@ -30,7 +30,6 @@ import {
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
   'broadcasts',
-  'moments',
   'journeys',
   'orders',
   'analytics',
@@ -59,7 +58,6 @@ export const mainNav: NavItem[] = [
 /** Domains still to come, listed after the acquisition group. */
 export const upcomingNav: NavItem[] = [
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
-  { name: 'moments', path: '/moments', icon: Picture },
   { name: 'journeys', path: '/journeys', icon: Guide },
   { name: 'orders', path: '/orders', icon: Tickets },
   { name: 'analytics', path: '/analytics', icon: DataAnalysis },
@@ -73,6 +71,11 @@ export const acquisitionNav: NavItem[] = [
   { name: 'addFriendToday', path: '/add-friend/today', icon: Checked, permission: 'add_friend:work' },
   { name: 'codeResults', path: '/code-results', icon: TrendCharts, permission: 'codes:read' },
   { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
+]
+
+/** 触达 / Reach: what operators send customers — Moments posts (and mass messages to come). */
+export const reachNav: NavItem[] = [
+  { name: 'moments', path: '/moments', icon: Picture, permission: 'moments:read' },
 ]
 
 /** 人群与标签 / Audiences: who customers are, chosen by rules, and the rules that tag them from

@@ -182,6 +182,18 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'segments.form.editTitle', permission: 'segments:manage' },
       },
       {
+        path: 'moments',
+        name: 'moments',
+        component: () => import('@/pages/MomentsPage.vue'),
+        meta: { titleKey: 'nav.moments', permission: 'moments:read' },
+      },
+      {
+        path: 'moments/:id(\\d+)',
+        name: 'moment',
+        component: () => import('@/pages/MomentDetailPage.vue'),
+        meta: { titleKey: 'moments.detail.title', permission: 'moments:read' },
+      },
+      {
         path: 'behaviour-rules',
         name: 'behaviourRules',
         component: () => import('@/pages/BehaviourRulesPage.vue'),
