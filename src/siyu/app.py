@@ -34,7 +34,10 @@ from siyu.db import Database, get_database
 from siyu.errors import RouteNotFound
 from siyu.groups.api import router as groups_router
 from siyu.groups.codes_api import router as group_codes_router
+from siyu.materials.api import router as materials_router
 from siyu.moments.api import router as moments_router
+from siyu.scripts.api import router as scripts_router
+from siyu.scripts.sequences_api import router as sequences_router
 from siyu.segments import live as segments_live
 from siyu.segments.api import router as segments_router
 from siyu.segments.behaviour_api import router as behaviour_rules_router
@@ -81,6 +84,9 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     segments_router,
     behaviour_rules_router,
     moments_router,
+    materials_router,
+    scripts_router,
+    sequences_router,
 )
 
 
@@ -136,7 +142,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
-        upload_paths=(f"{API_PREFIX}/customer-imports", f"{API_PREFIX}/add-friend-lists"),
+        upload_paths=(
+            f"{API_PREFIX}/customer-imports",
+            f"{API_PREFIX}/add-friend-lists",
+            f"{API_PREFIX}/materials",
+        ),
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.include_router(api_router())

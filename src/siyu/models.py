@@ -31,7 +31,18 @@ from siyu.groups.models import (
     GroupWelcome,
 )
 from siyu.jobs import Job
+from siyu.materials.models import Material, MaterialMedia
 from siyu.moments.models import MomentPost, MomentResult, MomentSettings
+from siyu.scripts.models import (
+    Script,
+    ScriptCategory,
+    ScriptTask,
+    ScriptTaskItem,
+    SequenceRun,
+    SequenceRunMember,
+    SequenceStep,
+)
+from siyu.scripts.models import Sequence as ScriptSequence
 from siyu.segments.models import (
     AudienceChange,
     Segment,
@@ -78,12 +89,22 @@ __all__ = [
     "LandingVisit",
     "LoginFailure",
     "LoginSession",
+    "Material",
+    "MaterialMedia",
     "MemberStore",
     "MomentPost",
     "MomentResult",
     "MomentSettings",
     "Region",
+    "Script",
+    "ScriptCategory",
+    "ScriptSequence",
+    "ScriptTask",
+    "ScriptTaskItem",
     "Segment",
+    "SequenceRun",
+    "SequenceRunMember",
+    "SequenceStep",
     "StaffAccount",
     "StaffRotation",
     "Store",

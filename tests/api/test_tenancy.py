@@ -21,6 +21,7 @@ from siyu.app import API_PREFIX, DOMAIN_ROUTERS
 from siyu.customers.models import ChurnAlert
 from siyu.db import Base
 from siyu.groups.models import Group, GroupWelcome
+from siyu.scripts.models import SequenceRun
 from siyu.staff.models import StaffAccount
 from siyu.stores.models import Region
 from siyu.tags.models import Tag, TaggingRun, TagGroup
@@ -41,6 +42,8 @@ from tests.factories import (
 )
 from tests.groups.factories import make_group_code
 from tests.helpers import login
+from tests.materials.factories import make_link
+from tests.scripts.factories import make_category, make_script, make_sequence, make_task
 from tests.wecom.factories import connect
 
 MARKER = "租户B的秘密 tenant-b-secret"
@@ -83,6 +86,12 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "segment_id": lambda session, tenant: make_segment(session, tenant, MARKER).id,
     "rule_id": lambda session, tenant: make_behaviour_rule(session, tenant, MARKER).id,
     "keyword_rule_id": lambda session, tenant: make_keyword_rule(session, tenant, MARKER).id,
+    "material_id": lambda session, tenant: make_link(session, tenant, MARKER[:20]).id,
+    "category_id": lambda session, tenant: make_category(session, tenant, MARKER[:30]).id,
+    "script_id": lambda session, tenant: make_script(session, tenant, MARKER).id,
+    "sequence_id": lambda session, tenant: make_sequence(session, tenant, MARKER).id,
+    "script_task_id": lambda session, tenant: make_task(session, tenant, MARKER).id,
+    "sequence_run_id": lambda session, tenant: _first(session, SequenceRun, tenant),
 }
 
 
@@ -159,6 +168,23 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "createKeywordRule": {"name": "A 的规则", "keywords": ["宝宝"], "tag_ids": [1]},
     "updateKeywordRule": {"name": "changed by A", "keywords": ["孩子"]},
     "configureChatArchive": {"source": "sandbox", "enabled": True},
+    "uploadMaterial": {},  # not a file: refused before anything is stored
+    "createLinkMaterial": {"title": "A 的链接", "url": "https://example.com"},
+    "createMiniprogramMaterial": {
+        "title": "A 的小程序",
+        "appid": "wx0123456789abcdef",
+        "page": "pages/index",
+        "cover_id": 1,
+    },
+    "updateMaterial": {"title": "changed by A"},
+    "createScriptCategory": {"name": "A 的分类"},
+    "updateScriptCategory": {"name": "changed by A"},
+    "createScript": {"title": "A 的话术", "body": "{customer_name}您好"},
+    "updateScript": {"title": "changed by A"},
+    "createSequence": {"name": "A 的多步话术", "steps": [{"day": 1, "text": "您好"}]},
+    "updateSequence": {"name": "changed by A"},
+    "startSequenceRun": {"customer_ids": [1]},
+    "markScriptTaskDone": {},
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

@@ -70,6 +70,13 @@ class Permission(StrEnum):
     # posts and set the posting hours and the ad rule.
     MOMENTS_READ = "moments:read"
     MOMENTS_MANAGE = "moments:manage"
+    # The material library (素材库): see and pick materials; upload, edit and archive them.
+    MATERIALS_READ = "materials:read"
+    MATERIALS_MANAGE = "materials:manage"
+    # The script library (话术库) and sequences (多步话术): read scripts and staff tasks, mark
+    # tasks done; write scripts, categories and sequences, start and stop runs.
+    SCRIPTS_READ = "scripts:read"
+    SCRIPTS_MANAGE = "scripts:manage"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -103,6 +110,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SEGMENTS_MANAGE,
             Permission.MOMENTS_READ,
             Permission.MOMENTS_MANAGE,
+            Permission.MATERIALS_READ,
+            Permission.MATERIALS_MANAGE,
+            Permission.SCRIPTS_READ,
+            Permission.SCRIPTS_MANAGE,
         }
     ),
     # Shop managers and staff see the dashboard of what their scope holds; a shop manager's
@@ -120,9 +131,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             # The lists' progress and tasks of their stores' staff accounts.
             Permission.ADD_FRIEND_READ,
             Permission.ADD_FRIEND_WORK,
+            Permission.MATERIALS_READ,
+            Permission.SCRIPTS_READ,
         }
     ),
-    Role.STAFF: frozenset({Permission.DASHBOARD_READ, Permission.ADD_FRIEND_WORK}),
+    Role.STAFF: frozenset(
+        {
+            Permission.DASHBOARD_READ,
+            Permission.ADD_FRIEND_WORK,
+            Permission.MATERIALS_READ,
+            Permission.SCRIPTS_READ,
+        }
+    ),
 }
 
 # What an integrator's API token may be granted: reading and pushing data, never administration.
@@ -159,6 +179,14 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.MOMENTS_READ: {
         "zh-CN": "读取朋友圈日历、内容与发表结果",
         "en": "Read the Moments calendar, posts and their results",
+    },
+    Permission.MATERIALS_READ: {
+        "zh-CN": "读取素材库（图片、视频、文件、链接、小程序）",
+        "en": "Read the material library (images, videos, files, links, mini-programs)",
+    },
+    Permission.SCRIPTS_READ: {
+        "zh-CN": "读取话术库、多步话术与员工任务",
+        "en": "Read scripts, sequences and staff tasks",
     },
 }
 

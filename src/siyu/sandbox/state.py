@@ -369,6 +369,9 @@ class Media(SandboxBase):
     filename: Mapped[str] = mapped_column(String(200), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[int] = mapped_column(Integer)
+    # 0: temporary media (``media/upload``); 1: a Moments attachment, 2: a product album image
+    # (``media/upload_attachment``). Moments take only attachments of type 1.
+    attachment_type: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def open_database(url: str) -> Database:

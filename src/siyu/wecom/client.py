@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from siyu.wecom import schemas
 from siyu.wecom.client_groups import GroupCalls
+from siyu.wecom.client_media import MediaCalls
 from siyu.wecom.client_moments import MomentCalls
 from siyu.wecom.errors import (
     NotAFriend,
@@ -43,7 +44,7 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 - a path, not a secret
 
 
-class WeComClient(GroupCalls, MomentCalls):
+class WeComClient(GroupCalls, MediaCalls, MomentCalls):
     def __init__(
         self,
         corp_id: str,
@@ -77,6 +78,7 @@ class WeComClient(GroupCalls, MomentCalls):
         *,
         idempotent: bool = True,
         slow_down: bool = True,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
         """One HTTP exchange with retries for the network, 5xx, -1 and rate limits.
 
@@ -89,7 +91,13 @@ class WeComClient(GroupCalls, MomentCalls):
         while True:
             attempt += 1
             try:
-                response = self.http.request(method, self.base_url + path, params=params, json=body)
+                response = self.http.request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=body if files is None else None,
+                    files=files,
+                )
             except httpx.TransportError as exc:
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 if attempt > self.retries or not (idempotent or never_sent):
@@ -152,6 +160,7 @@ class WeComClient(GroupCalls, MomentCalls):
         params: dict[str, Any] | None = None,
         body: Any = None,
         idempotent: bool | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> M:
         """Call a WeCom API with the access token; refresh the token once if WeCom says so.
         GETs are idempotent; a POST is only if the caller says so (a read such as
@@ -161,7 +170,7 @@ class WeComClient(GroupCalls, MomentCalls):
         while True:
             token = self.tokens.get(self.corp_id, self.secret, self.fetch_token)
             query = {**(params or {}), "access_token": token}
-            data = self._send(method, path, query, body, idempotent=safe)
+            data = self._send(method, path, query, body, idempotent=safe, files=files)
             errcode = data.get("errcode", 0)
             if errcode in TOKEN_ERRORS and not refreshed:
                 self.tokens.invalidate(self.corp_id, self.secret, token)
@@ -178,6 +187,12 @@ class WeComClient(GroupCalls, MomentCalls):
         self, path: str, model: type[M], body: dict[str, Any], *, idempotent: bool = False
     ) -> M:
         return self.call("POST", path, model, body=body, idempotent=idempotent)
+
+    def upload(
+        self, path: str, model: type[M], params: dict[str, Any], file: tuple[str, bytes, str]
+    ) -> M:
+        """POST one file as the multipart field ``media`` (WeCom's name for it)."""
+        return self.call("POST", path, model, params=params, files={"media": file}, idempotent=True)
 
     # --- organisation -------------------------------------------------------------------
 

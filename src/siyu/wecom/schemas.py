@@ -360,3 +360,17 @@ class MomentTaskItem(WeComModel):
 class MomentTaskList(Reply):
     task_list: list[MomentTaskItem] = []
     next_cursor: str = ""
+
+
+class MediaUploaded(Reply):
+    """``media/upload`` and ``media/upload_attachment``: a media id good for three days."""
+
+    type: str = ""
+    media_id: str = Field(min_length=1, max_length=256)
+    created_at: int | str = 0
+
+
+class ImageUploaded(Reply):
+    """``media/uploadimg``: a permanent URL for an image."""
+
+    url: str = Field(min_length=1, max_length=1000)

@@ -1,4 +1,5 @@
-"""Temporary media (3-day media_id) and permanent images (``uploadimg``)."""
+"""Temporary media (3-day media_id), Moments attachments (``upload_attachment``, also 3 days) and
+permanent images (``uploadimg``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,40 @@ def upload(ctx: Ctx) -> Json:
     return {"type": kind, "media_id": media_id, "created_at": str(ctx.now)}
 
 
+# ``upload_attachment``: what each attachment type takes (WeCom doc 95098: Moments take JPG/PNG
+# images and MP4 videos of ≤10 MB; the product album takes images only [M]).
+ATTACHMENT_KINDS = {1: ("image", "video"), 2: ("image",)}
+ATTACHMENT_SUFFIXES = {"image": (".jpg", ".jpeg", ".png"), "video": (".mp4",)}
+
+
+@registry.post("media/upload_attachment")
+def upload_attachment(ctx: Ctx) -> Json:
+    kind = text(ctx.query, "media_type")
+    attachment_type = text(ctx.query, "attachment_type")
+    if not attachment_type.isdigit() or int(attachment_type) not in ATTACHMENT_KINDS:
+        raise WeComError(40058, "invalid attachment_type")
+    if kind not in ATTACHMENT_KINDS[int(attachment_type)]:
+        raise WeComError(40004)
+    filename, content = _file(ctx)
+    if not filename.lower().endswith(ATTACHMENT_SUFFIXES[kind]):
+        raise WeComError(40004, f"{kind} attachments must be {'/'.join(ATTACHMENT_SUFFIXES[kind])}")
+    if len(content) > LIMITS[kind]:
+        raise WeComError(45001)
+    media_id = new_id("3", 60)
+    ctx.session.add(
+        Media(
+            media_id=media_id,
+            corp_id=ctx.corp_id,
+            type=kind,
+            filename=filename,
+            size=len(content),
+            created_at=ctx.now,
+            attachment_type=int(attachment_type),
+        )
+    )
+    return {"type": kind, "media_id": media_id, "created_at": str(ctx.now)}
+
+
 @registry.post("media/uploadimg")
 def uploadimg(ctx: Ctx) -> Json:
     _, content = _file(ctx)
@@ -49,10 +84,13 @@ def uploadimg(ctx: Ctx) -> Json:
     return {"url": f"https://wework.qpic.cn/wwpic/{new_id('', 20)}/0"}
 
 
-def media_valid(ctx: Ctx, media_id: str) -> bool:
+def media_valid(ctx: Ctx, media_id: str, *, attachment_type: int = 0) -> bool:
+    """A live media id of this corp, made by ``media/upload`` (``attachment_type`` 0) or by
+    ``media/upload_attachment`` with that attachment type."""
     row = ctx.session.get(Media, media_id)
     return (
         row is not None
         and row.corp_id == ctx.corp_id
+        and row.attachment_type == attachment_type
         and ctx.now - row.created_at < ctx.runtime.media_ttl
     )

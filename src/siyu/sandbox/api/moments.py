@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.sandbox.api.base import Ctx, Json, Registry, cursor_page, integer, str_list, text
+from siyu.sandbox.api.media import media_valid
 from siyu.sandbox.core import WeComError, new_id
 from siyu.sandbox.state import Effect, Moment, MomentTask, User
 
@@ -15,7 +18,22 @@ MOMENT_TASK_SECONDS = 5
 registry = Registry()
 
 
-def _validate(body: Json) -> Json:
+def _check_media(ctx: Ctx, attachments: list[Any]) -> None:
+    """Moments carry only media ids made by ``upload_attachment`` (attachment_type 1): an image
+    and a video need one, a link may have one for its cover."""
+    for attachment in attachments:
+        kind = attachment["msgtype"]
+        detail = attachment.get(kind)
+        if not isinstance(detail, dict):
+            raise WeComError(40058, f"{kind} missing")
+        media_id = str(detail.get("media_id") or "")
+        if kind == "link" and not (detail.get("title") and detail.get("url")):
+            raise WeComError(40058, "link needs title and url")
+        if (kind != "link" or media_id) and not media_valid(ctx, media_id, attachment_type=1):
+            raise WeComError(40007, f"invalid media_id: {media_id or '(empty)'}")
+
+
+def _validate(ctx: Ctx, body: Json) -> Json:
     content: Json = {}
     raw_text = body.get("text")
     if isinstance(raw_text, dict) and raw_text.get("content"):
@@ -31,6 +49,7 @@ def _validate(body: Json) -> Json:
     if len(kinds) > 9:
         raise WeComError(40058, "attachments exceed max size 9")
     if attachments:
+        _check_media(ctx, attachments)
         content["attachments"] = attachments
     if not content:
         raise WeComError(40058, "text and attachments both empty")
@@ -39,7 +58,7 @@ def _validate(body: Json) -> Json:
 
 @registry.post("externalcontact/add_moment_task")
 def add_moment_task(ctx: Ctx) -> Json:
-    content = _validate(ctx.body)
+    content = _validate(ctx, ctx.body)
     visible = ctx.body.get("visible_range") or {}
     senders = visible.get("sender_list") or {} if isinstance(visible, dict) else {}
     wanted = str_list(senders, "user_list")
