@@ -18,9 +18,11 @@ from siyu.db import Database, utcnow
 from siyu.moments import service
 from siyu.moments.models import MomentPost
 from siyu.tags.models import Tag
+from siyu.tenants.models import Tenant
 from tests.conftest import RunJobs, World
 from tests.factories import make_tenant, make_user
 from tests.helpers import login
+from tests.materials.factories import make_image, make_video
 
 API = "/api/v1"
 ADD = "externalcontact/add_moment_task"
@@ -264,7 +266,7 @@ def test_tag_visibility_and_departments_are_passed_to_wecom(
         ({"planned_at": "2030-01-01T12:00:00", "now": False}, "validation_error"),
         ({"kind": "spam"}, "validation_error"),
         ({"text": "x" * 2001}, "validation_error"),
-        ({"material_ids": [1]}, "moments_materials_unavailable"),
+        ({"material_ids": [987654]}, "materials_unknown"),
         ({"senders": {"userids": "wangfang"}}, "validation_error"),
     ],
 )
@@ -352,3 +354,35 @@ def test_another_tenants_posts_are_out_of_reach(world: World, session: Session) 
         json={"kind": "light", "text": "hi", "senders": {"userids": ["wangfang"]}, "now": True},
     )
     assert refused.json()["code"] == "moments_unknown_staff"
+
+
+def test_attachments_from_the_material_library_reach_wecom(
+    world: World, session: Session, run_jobs: RunJobs
+) -> None:
+    _ready(world, run_jobs)
+    tenant = session.get(Tenant, world.connection.tenant_id)
+    assert tenant is not None
+    images = [make_image(session, tenant, f"晒单 {n}") for n in range(2)]
+    video = make_video(session, tenant)
+    session.commit()
+
+    mixed = world.siyu.post(
+        f"{API}/moments/posts",
+        json={
+            "kind": "feedback",
+            "text": "顾客晒单",
+            "senders": {"all": True},
+            "material_ids": [video.id, images[0].id],
+            "now": True,
+        },
+    )
+    assert mixed.status_code == 422
+    assert mixed.json()["code"] == "material_attachments_not_allowed"
+
+    post = _compose(world, now=True, kind="feedback", material_ids=[m.id for m in images])
+    assert [m["title"] for m in post["materials"]] == ["晒单 0", "晒单 1"]
+    run_jobs(service.CREATE_JOB)
+    assert _get(world, post["id"])["state"] == "created"
+    listed = _moments(world)
+    assert len(listed) == 1
+    assert len(listed[0]["image"]) == 2

@@ -18,7 +18,8 @@ from siyu.auth.api import AUTH
 from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
 from siyu.errors import NotFound
-from siyu.moments import calendar, errors, repository, service
+from siyu.materials.errors import AttachmentsNotAllowed, MaterialsUnknown
+from siyu.moments import attachments, calendar, errors, repository, service
 from siyu.moments.models import INVALID, PENDING, PUBLISHED, MomentPost
 from siyu.moments.schemas import (
     Calendar,
@@ -50,7 +51,8 @@ POST_ERRORS = (
     errors.TimeInPast,
     errors.TimeTooFar,
     errors.NoTime,
-    errors.MaterialsUnavailable,
+    MaterialsUnknown,
+    AttachmentsNotAllowed,
 )
 
 
@@ -101,6 +103,7 @@ def _detail(session: DbSession, post: MomentPost) -> PostDetail:
         counts[row.status] = counts.get(row.status, 0) + 1
     return PostDetail(
         **_out(post, counts),
+        materials=attachments.summaries(session, post.tenant_id, post.material_ids),
         results=[
             ResultRow(
                 userid=r.userid,

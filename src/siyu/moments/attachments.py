@@ -1,5 +1,6 @@
 """A post's attachments: material ids of the material library (素材库), checked when a post is
-saved and turned into WeCom's attachment JSON when its task is created."""
+saved (≤9 images, or 1 video, or 1 link) and turned into ``add_moment_task``'s attachment JSON
+when its task is created (uploading to WeCom as needed, outside any transaction)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from siyu.db import Database
-from siyu.moments import errors
+from siyu.materials import service as materials
+from siyu.materials.schemas import MaterialSummary
 from siyu.wecom.client import WeComClient
 
 
 def check(session: Session, tenant_id: int, material_ids: Sequence[int]) -> None:
-    """Until this deployment has the material library, a post can hold text only."""
-    if material_ids:
-        raise errors.MaterialsUnavailable()
+    """422 ``materials_unknown`` or a refusal of the mix, as WeCom would refuse it."""
+    materials.check_attachments(session, tenant_id, list(material_ids), moment=True)
+
+
+def summaries(
+    session: Session, tenant_id: int, material_ids: Sequence[int]
+) -> list[MaterialSummary]:
+    return materials.summaries(session, tenant_id, list(material_ids))
 
 
 def for_wecom(
     database: Database, client: WeComClient, tenant_id: int, material_ids: Sequence[int]
 ) -> list[dict[str, Any]]:
-    if material_ids:
-        raise errors.MaterialsUnavailable()
-    return []
+    return materials.wecom_attachments(database, client, tenant_id, list(material_ids), moment=True)

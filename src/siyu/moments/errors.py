@@ -134,12 +134,3 @@ class NotConnected(SiyuError):
         "zh-CN": "尚未连接企业微信，无法同步朋友圈结果",
         "en": "WeCom is not connected; Moments results cannot be read",
     }
-
-
-class MaterialsUnavailable(SiyuError):
-    code = "moments_materials_unavailable"
-    status_code = 422
-    messages: ClassVar[dict[Locale, str]] = {
-        "zh-CN": "素材库尚未启用，朋友圈暂只能发文字",
-        "en": "The material library is not available yet; posts can hold text only",
-    }

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from siyu.materials.schemas import MaterialSummary
+
 Kind = Literal["light", "knowledge", "feedback", "ad"]
 MAX_TEXT = 2000
 MAX_TARGETS = 500
@@ -74,6 +76,7 @@ class PostOut(BaseModel):
 
 
 class PostDetail(PostOut):
+    materials: list[MaterialSummary] = Field(description="The attachments, in order")
     results: list[ResultRow]
 
 
