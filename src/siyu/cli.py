@@ -192,6 +192,7 @@ def up() -> None:
     _wait_until_serving(settings.sandbox_url, children[2], path="/cgi-bin/gettoken")
     callback = _point_sandbox_at_siyu(settings)
     threading.Thread(target=_demo_visitors, args=(settings,), daemon=True).start()
+    threading.Thread(target=_demo_moments, args=(settings,), daemon=True).start()
     console.rule("[bold]Siyu 私域")
     console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
     console.print(
@@ -270,6 +271,13 @@ def _demo_visitors(settings: Settings) -> None:
         ).raise_for_status()
     except (httpx.HTTPError, KeyError) as exc:
         logging.getLogger("siyu.demo").warning("demo visitors stopped: %s", exc)
+
+
+def _demo_moments(settings: Settings) -> None:
+    """On the demo's first run, staff publish its past Moments posts in the sandbox."""
+    from siyu.moments.demo import publish_some
+
+    publish_some(settings)
 
 
 def _point_sandbox_at_siyu(settings: Settings) -> str:

@@ -119,6 +119,14 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"autotag-demo:{tenant.id}",
     )
+    # Its Moments calendar: last weekend, this week and next, once the syncs above have run.
+    jobs.submit(
+        session,
+        "moments.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"moments-demo:{tenant.id}",
+    )
     return SeedResult(created=True, tenant_id=tenant.id)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
 from siyu.moments import attachments, repository, service
+from siyu.moments import demo as _demo  # noqa: F401 - registers the demo job
 from siyu.wecom import schemas
 from siyu.wecom import service as wecom
 from siyu.wecom.client import WeComClient

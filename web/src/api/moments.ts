@@ -60,6 +60,7 @@ export interface MomentPost {
   counts: MomentCounts
   created_at: string
   updated_at: string
+  materials: MomentMaterial[]
   results: MomentResultRow[]
 }
 
@@ -139,3 +140,19 @@ export const saveMomentSettings = (body: MomentSettings) =>
   request<MomentSettings>('PUT', `${V1}/moments/settings`, { body })
 export const getMomentSlots = (count = 5) => request<MomentSlot[]>('GET', `${V1}/moments/slots`, { query: { count } })
 export const getMomentOptions = () => request<MomentOptions>('GET', `${V1}/moments/options`)
+
+/** A material as a post lists its attachments. */
+export interface MomentMaterial {
+  id: number
+  kind: string
+  title: string
+  preview_url: string | null
+}
+
+/** Materials a Moments post can carry (images, videos, links), newest first. */
+export const searchMomentMaterials = (keyword = '') =>
+  Promise.all(
+    ['image', 'video', 'link'].map((kind) =>
+      request<{ items: MomentMaterial[] }>('GET', `${V1}/materials`, { query: { kind, keyword, page_size: 50 } }),
+    ),
+  ).then((pages) => pages.flatMap((p) => p.items))

@@ -1726,6 +1726,7 @@ const en: typeof zhCN = {
       summary: '{count} days have too many ads; customers may mute the accounts',
       rule: 'Rule: ads over {percent}% of any {days} days, or ads {streak} days in a row',
     },
+    materialKinds: { image: 'Image', video: 'Video', link: 'Link' },
     legend: 'Kinds',
     composer: {
       newTitle: 'New Moments post',
@@ -1734,6 +1735,7 @@ const en: typeof zhCN = {
       text: 'Text',
       textPlaceholder: 'What customers like to read: life, know-how, feedback — not too many ads',
       materials: 'Attachments',
+      materialsPlaceholder: 'From the library: up to 9 images, or 1 video, or 1 link',
       senders: 'Posted by',
       allStaff: 'All staff',
       chosen: 'Chosen staff or departments',

@@ -1717,6 +1717,7 @@ export default {
       summary: '本期有 {count} 天广告占比过高，客户可能屏蔽朋友圈',
       rule: '提醒规则：任意 {days} 天内广告超过 {percent}%，或连续 {streak} 天发广告',
     },
+    materialKinds: { image: '图片', video: '视频', link: '链接' },
     legend: '内容类型',
     composer: {
       newTitle: '写朋友圈',
@@ -1725,6 +1726,7 @@ export default {
       text: '文字',
       textPlaceholder: '写点客户爱看的：生活、干货、客户反馈，广告别太多',
       materials: '附件',
+      materialsPlaceholder: '从素材库选择：最多 9 张图片，或 1 个视频，或 1 个链接',
       senders: '发表员工',
       allStaff: '全部员工',
       chosen: '指定员工或部门',
