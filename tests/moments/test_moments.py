@@ -9,12 +9,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from siyu import jobs
 from siyu.auth.permissions import Role
 from siyu.db import Database, utcnow
+from siyu.jobs import Job
 from siyu.moments import service
 from siyu.moments.models import MomentPost
 from siyu.tags.models import Tag
@@ -386,3 +387,29 @@ def test_attachments_from_the_material_library_reach_wecom(
     listed = _moments(world)
     assert len(listed) == 1
     assert len(listed[0]["image"]) == 2
+
+
+def test_a_post_whose_create_job_gave_up_is_tried_again_without_a_second_task(
+    world: World, database: Database, run_jobs: RunJobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ready(world, run_jobs)
+    real = service.record_created
+    monkeypatch.setattr(
+        service,
+        "record_created",
+        lambda *_: (_ for _ in ()).throw(RuntimeError("WeCom's answer was lost")),
+    )
+    post = _compose(world, now=True, text="冬至快乐，记得吃饺子")
+    run_jobs(service.CREATE_JOB)
+    with database.transaction() as session:  # every attempt spent meanwhile
+        session.execute(update(Job).where(Job.kind == service.CREATE_JOB).values(state=jobs.DEAD))
+        row = session.get(MomentPost, post["id"])
+        assert row is not None
+        assert row.state == "creating"
+        row.updated_at = utcnow() - dt.timedelta(hours=1)
+    monkeypatch.setattr(service, "record_created", real)
+    with database.transaction() as session:
+        jobs.submit(session, service.SYNC_ALL_JOB)
+    run_jobs(service.SYNC_ALL_JOB, service.CREATE_JOB)
+    assert _get(world, post["id"])["state"] == "created"
+    assert _calls(world) == 1

@@ -203,6 +203,43 @@ def submit_due(session: Session, now: dt.datetime | None = None) -> int:
     return len(claimed)
 
 
+def resubmit_stuck(session: Session, now: dt.datetime, *, after: dt.timedelta) -> int:
+    """Posts claimed or ``creating`` for longer than ``after`` whose create jobs have all ended
+    (WeCom was unreachable through every attempt) get one more: it looks in WeCom's moment list
+    first, so it never makes a second task."""
+    stuck = session.execute(
+        select(MomentPost.id, MomentPost.tenant_id).where(
+            or_(
+                MomentPost.state == CREATING,
+                (MomentPost.state == SCHEDULED) & MomentPost.due_at.is_(None),
+            ),
+            MomentPost.updated_at < now - after,
+        )
+    ).all()
+    again = 0
+    for post_id, tenant_id in stuck:
+        prefix = f"{CREATE_JOB}:{post_id}"
+        states = list(
+            session.scalars(
+                select(Job.state).where(
+                    Job.kind == CREATE_JOB,
+                    or_(Job.key == prefix, Job.key.like(f"{prefix}:%")),
+                )
+            )
+        )
+        if any(state in (JOB_PENDING, "running") for state in states):
+            continue
+        jobs.submit(
+            session,
+            CREATE_JOB,
+            {"tenant_id": tenant_id, "post_id": post_id},
+            tenant_id=tenant_id,
+            key=f"{prefix}:{len(states)}",
+        )
+        again += 1
+    return again
+
+
 @dataclass(frozen=True)
 class Plan:
     """A post as the calls to WeCom need it, read in a short transaction."""

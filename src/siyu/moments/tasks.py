@@ -9,7 +9,9 @@ short transaction fenced by the job's lease.
   when WeCom has none does it ask again. A post is never made into two tasks.
 - ``moments.sync``: reads ``get_moment_task_result`` until the task is done (the moment id,
   the accounts WeCom refused), then each account's ``publish_status`` (``get_moment_task``);
-  every 15 minutes (``moments.sync_all``) while a post is younger than three days.
+  every 15 minutes (``moments.sync_all``) while a post is younger than three days;
+  ``moments.sync_all`` also gives a post whose create jobs all ended (WeCom unreachable
+  through every attempt) one more.
 - ``moments.cancel``: ``cancel_moment_task`` for a cancelled post that WeCom had created.
 """
 
@@ -37,6 +39,8 @@ NOT_CONNECTED = "企业微信未连接 WeCom is not connected"
 # Seconds around an interrupted attempt searched in WeCom's moment list (clocks differ a bit).
 SLACK = 600
 MAX_PAGES = 50
+# A post claimed this long ago without a live create job is given another.
+STUCK_AFTER = dt.timedelta(minutes=30)
 
 
 @job(service.DUE_JOB, max_attempts=3)
@@ -48,8 +52,12 @@ def due(session: Session, job_row: Job) -> None:
 
 @job(service.SYNC_ALL_JOB, max_attempts=3)
 def sync_all(session: Session, job_row: Job) -> None:
-    for tenant_id in repository.tenants_to_sync(session, utcnow(), age=service.SYNC_FOR):
+    now = utcnow()
+    for tenant_id in repository.tenants_to_sync(session, now, age=service.SYNC_FOR):
         service.request_sync(session, tenant_id)
+    again = service.resubmit_stuck(session, now, after=STUCK_AFTER)
+    if again:
+        log.warning("moments: %d posts whose create jobs ended are tried again", again)
 
 
 every(crontab(minute="*"), service.DUE_JOB)
