@@ -22,6 +22,8 @@ from siyu.api.middleware import RequestLimits
 from siyu.audit.api import router as audit_router
 from siyu.auth.api import router as auth_router
 from siyu.autotag.api import router as autotag_router
+from siyu.broadcasts.api import router as broadcasts_router
+from siyu.broadcasts.results_api import router as broadcast_results_router
 from siyu.chats.api import router as chats_router
 from siyu.codes.api import router as codes_router
 from siyu.codes.landing import landing_router
@@ -78,6 +80,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     groups_router,
     group_codes_router,
     autotag_router,
+    broadcasts_router,
+    broadcast_results_router,
     chats_router,
     addfriend_router,
     addfriend_work_router,

@@ -193,6 +193,7 @@ def up() -> None:
     callback = _point_sandbox_at_siyu(settings)
     threading.Thread(target=_demo_visitors, args=(settings,), daemon=True).start()
     threading.Thread(target=_demo_moments, args=(settings,), daemon=True).start()
+    threading.Thread(target=_demo_staff, args=(settings,), daemon=True).start()
     console.rule("[bold]Siyu 私域")
     console.print(f"控制台 Console : [bold cyan]{settings.console_url}[/]")
     console.print(
@@ -278,6 +279,42 @@ def _demo_moments(settings: Settings) -> None:
     from siyu.moments.demo import publish_some
 
     publish_some(settings)
+
+
+def _demo_staff(settings: Settings) -> None:
+    """On the demo's first run, once its week of broadcasts has its WeCom tasks, the sandbox's
+    staff confirm them in their client (all but one, left for the 「提醒」 button) and Siyu reads
+    the results back."""
+    import httpx
+
+    from siyu.broadcasts import demo as broadcasts_demo
+    from siyu.broadcasts.models import Broadcast
+    from siyu.broadcasts.tasks import submit_sync
+    from siyu.db import get_database, utcnow
+
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        with get_database().factory() as session:
+            found = broadcasts_demo.unconfirmed_demo_tasks(session)
+        if len(found) >= 3:
+            break
+        time.sleep(5)
+    else:
+        return
+    try:
+        for _broadcast, msgid, userid in found:
+            httpx.post(
+                f"{settings.sandbox_url}/sandbox/simulate/confirm_mass",
+                json={"msgid": msgid, "userid": userid},
+                timeout=10,
+            ).raise_for_status()
+    except httpx.HTTPError as exc:
+        logging.getLogger("siyu.demo").warning("demo staff stopped: %s", exc)
+    with get_database().transaction() as session:
+        for broadcast_id in {b for b, _m, _u in found}:
+            broadcast = session.get(Broadcast, broadcast_id)
+            if broadcast is not None:
+                submit_sync(session, broadcast, utcnow(), asked=True)
 
 
 def _point_sandbox_at_siyu(settings: Settings) -> str:

@@ -15,6 +15,8 @@ from siyu.auth.permissions import Permission, Role
 from siyu.auth.principal import Principal, system_principal
 from siyu.customers import service as customers
 from siyu.groups import service as groups
+from siyu.materials import demo as materials
+from siyu.scripts import demo as scripts
 from siyu.segments import demo as segments
 from siyu.staff.service import SYNC_JOB
 from siyu.tenants import repository as tenants
@@ -126,6 +128,25 @@ def seed(session: Session, *, password: str) -> SeedResult:
         {"tenant_id": tenant.id},
         tenant_id=tenant.id,
         key=f"moments-demo:{tenant.id}",
+    )
+    # A week of broadcasts (群发) to those audiences, and a few to come.
+    jobs.submit(
+        session,
+        "broadcasts.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"broadcasts-demo:{tenant.id}",
+    )
+    # Its material library and scripts, and a 7-day promotion started for the newest friends
+    # once they are synced (so its staff have tasks).
+    materials.seed(session, tenant.id)
+    scripts.seed_library(session, tenant.id)
+    jobs.submit(
+        session,
+        scripts.DEMO_JOB,
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"scripts-demo:{tenant.id}",
     )
     return SeedResult(created=True, tenant_id=tenant.id)
 

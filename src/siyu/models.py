@@ -4,6 +4,7 @@ from siyu.addfriend.models import AddFriendList, AddFriendReject, AddFriendTask
 from siyu.audit.models import AuditEvent
 from siyu.auth.models import ApiToken, LoginFailure, LoginSession
 from siyu.autotag.models import KeywordHit, KeywordRule, KeywordRuleSet
+from siyu.broadcasts.models import Broadcast, BroadcastRecipient, BroadcastTask, ReachSettings
 from siyu.chats.models import ChatArchiveState, CustomerChatStats
 from siyu.codes.models import (
     Acquisition,
@@ -63,6 +64,9 @@ __all__ = [
     "ApiToken",
     "AudienceChange",
     "AuditEvent",
+    "Broadcast",
+    "BroadcastRecipient",
+    "BroadcastTask",
     "ChannelCode",
     "ChatArchiveState",
     "ChurnAlert",
@@ -95,6 +99,7 @@ __all__ = [
     "MomentPost",
     "MomentResult",
     "MomentSettings",
+    "ReachSettings",
     "Region",
     "Script",
     "ScriptCategory",

@@ -50,7 +50,7 @@ def test_the_demo_owner_signs_in_sees_real_counts_and_switches_language(page: Pa
     expect(table).to_contain_text("api_token.create")
 
     # Domains still to come show one honest placeholder, not fake data.
-    page.get_by_test_id("nav-broadcasts").click()
+    page.get_by_test_id("nav-journeys").click()
     expect(page.get_by_test_id("coming-soon")).to_be_visible()
 
     # Back to Chinese for whoever signs in next.

@@ -70,6 +70,10 @@ class Permission(StrEnum):
     # posts and set the posting hours and the ad rule.
     MOMENTS_READ = "moments:read"
     MOMENTS_MANAGE = "moments:manage"
+    # Broadcasts (群发): see broadcasts and their results; compose, schedule, cancel and remind,
+    # and set the tenant's quiet hours and frequency cap.
+    BROADCASTS_READ = "broadcasts:read"
+    BROADCASTS_MANAGE = "broadcasts:manage"
     # The material library (素材库): see and pick materials; upload, edit and archive them.
     MATERIALS_READ = "materials:read"
     MATERIALS_MANAGE = "materials:manage"
@@ -110,6 +114,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SEGMENTS_MANAGE,
             Permission.MOMENTS_READ,
             Permission.MOMENTS_MANAGE,
+            Permission.BROADCASTS_READ,
+            Permission.BROADCASTS_MANAGE,
             Permission.MATERIALS_READ,
             Permission.MATERIALS_MANAGE,
             Permission.SCRIPTS_READ,
@@ -179,6 +185,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.MOMENTS_READ: {
         "zh-CN": "读取朋友圈日历、内容与发表结果",
         "en": "Read the Moments calendar, posts and their results",
+    },
+    Permission.BROADCASTS_READ: {
+        "zh-CN": "读取群发与发送结果",
+        "en": "Read broadcasts and their results",
     },
     Permission.MATERIALS_READ: {
         "zh-CN": "读取素材库（图片、视频、文件、链接、小程序）",

@@ -9,7 +9,7 @@ from huey import crontab
 from sqlalchemy.orm import Session
 
 from siyu.jobs import Job, every, job
-from siyu.scripts import repository, sequences, staff_tasks
+from siyu.scripts import demo, repository, sequences, staff_tasks
 from siyu.scripts.models import ACTIVE, SequenceRun
 
 log = logging.getLogger("siyu.scripts")
@@ -39,3 +39,9 @@ def make_all_tasks(session: Session, job_row: Job) -> None:
 
 
 every(crontab(minute="*/10"), ALL_RUNS_JOB)
+
+
+@job(demo.DEMO_JOB, max_attempts=12)
+def demo_run(session: Session, job_row: Job) -> None:
+    """The demo's 7-day promotion run, once the customers are synced."""
+    demo.seed_run(session, int(job_row.payload["tenant_id"]))

@@ -163,6 +163,10 @@ def _copy_arrays(
     (FORMAT binary)``, as numpy arrays. Few, large rows: reading row by row would cost a Python
     round per row."""
     raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
+    # The joins on the small value lists (cities, owners, …) are estimated at a row or two when
+    # a column holds few values, and a nested loop over 5,000 owners per customer follows:
+    # minutes instead of seconds. Hash joins are always right here.
+    raw.execute("SET LOCAL enable_nestloop = off")
     cursor = psycopg.ClientCursor(raw)
     data = bytearray()
     with cursor.copy(f"COPY ({cursor.mogrify(query, params)}) TO STDOUT (FORMAT binary)") as copy:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from siyu.wecom import schemas
 from siyu.wecom.client_groups import GroupCalls
 from siyu.wecom.client_media import MediaCalls
+from siyu.wecom.client_messages import MassMessageCalls
 from siyu.wecom.client_moments import MomentCalls
 from siyu.wecom.errors import (
     NotAFriend,
@@ -44,7 +45,7 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 - a path, not a secret
 
 
-class WeComClient(GroupCalls, MediaCalls, MomentCalls):
+class WeComClient(GroupCalls, MediaCalls, MassMessageCalls, MomentCalls):
     def __init__(
         self,
         corp_id: str,
@@ -160,6 +161,7 @@ class WeComClient(GroupCalls, MediaCalls, MomentCalls):
         params: dict[str, Any] | None = None,
         body: Any = None,
         idempotent: bool | None = None,
+        slow_down: bool = True,
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> M:
         """Call a WeCom API with the access token; refresh the token once if WeCom says so.
@@ -170,7 +172,9 @@ class WeComClient(GroupCalls, MediaCalls, MomentCalls):
         while True:
             token = self.tokens.get(self.corp_id, self.secret, self.fetch_token)
             query = {**(params or {}), "access_token": token}
-            data = self._send(method, path, query, body, idempotent=safe, files=files)
+            data = self._send(
+                method, path, query, body, idempotent=safe, slow_down=slow_down, files=files
+            )
             errcode = data.get("errcode", 0)
             if errcode in TOKEN_ERRORS and not refreshed:
                 self.tokens.invalidate(self.corp_id, self.secret, token)
@@ -184,9 +188,15 @@ class WeComClient(GroupCalls, MediaCalls, MomentCalls):
         return self.call("GET", path, model, params=params)
 
     def post(
-        self, path: str, model: type[M], body: dict[str, Any], *, idempotent: bool = False
+        self,
+        path: str,
+        model: type[M],
+        body: dict[str, Any],
+        *,
+        idempotent: bool = False,
+        slow_down: bool = True,
     ) -> M:
-        return self.call("POST", path, model, body=body, idempotent=idempotent)
+        return self.call("POST", path, model, body=body, idempotent=idempotent, slow_down=slow_down)
 
     def upload(
         self, path: str, model: type[M], params: dict[str, Any], file: tuple[str, bytes, str]

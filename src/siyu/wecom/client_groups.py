@@ -15,7 +15,13 @@ BASE = "/cgi-bin/externalcontact/"
 
 class GroupCalls:
     def post(
-        self, path: str, model: type[M], body: dict[str, Any], *, idempotent: bool = False
+        self,
+        path: str,
+        model: type[M],
+        body: dict[str, Any],
+        *,
+        idempotent: bool = False,
+        slow_down: bool = True,
     ) -> M:
         raise NotImplementedError
 

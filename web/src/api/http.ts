@@ -134,6 +134,13 @@ export async function uploadFile<T>(path: string, file: File | Blob, field = 'fi
   return (text ? JSON.parse(text) : undefined) as T
 }
 
+/** Send a whole form (files and fields) as `multipart/form-data`; answers the JSON returned. */
+export async function uploadForm<T>(path: string, form: FormData): Promise<T> {
+  const response = await send('POST', path, { form }, 'application/json')
+  const text = await response.text()
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
 /** A file the server sends for download (e.g. a personal-data export), with its suggested name. */
 export async function requestFile(
   method: Method,

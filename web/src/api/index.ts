@@ -84,6 +84,8 @@ export * from './segments'
 export * from './keywords'
 export * from './behaviour'
 export * from './moments'
+export * from './materials'
+export * from './scripts'
 
 const V1 = '/api/v1'
 
@@ -282,3 +284,4 @@ export const markAddFriendTaskSent = (id: number) =>
   request<AddFriendTask>('POST', `${V1}/add-friend-tasks/${id}/sent`)
 export const skipAddFriendTask = (id: number, reason: AddFriendSkipReason, note = '') =>
   request<AddFriendTask>('POST', `${V1}/add-friend-tasks/${id}/skip`, { body: { reason, note } })
+export * from './broadcasts'

@@ -149,10 +149,3 @@ export interface MomentMaterial {
   preview_url: string | null
 }
 
-/** Materials a Moments post can carry (images, videos, links), newest first. */
-export const searchMomentMaterials = (keyword = '') =>
-  Promise.all(
-    ['image', 'video', 'link'].map((kind) =>
-      request<{ items: MomentMaterial[] }>('GET', `${V1}/materials`, { query: { kind, keyword, page_size: 50 } }),
-    ),
-  ).then((pages) => pages.flatMap((p) => p.items))

@@ -25,11 +25,13 @@ import {
   UserFilled,
   Warning,
   Filter,
+  Files,
+  ChatSquare,
+  Calendar,
 } from '@element-plus/icons-vue'
 
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
-  'broadcasts',
   'journeys',
   'orders',
   'analytics',
@@ -57,7 +59,6 @@ export const mainNav: NavItem[] = [
 
 /** Domains still to come, listed after the acquisition group. */
 export const upcomingNav: NavItem[] = [
-  { name: 'broadcasts', path: '/broadcasts', icon: Promotion },
   { name: 'journeys', path: '/journeys', icon: Guide },
   { name: 'orders', path: '/orders', icon: Tickets },
   { name: 'analytics', path: '/analytics', icon: DataAnalysis },
@@ -73,17 +74,26 @@ export const acquisitionNav: NavItem[] = [
   { name: 'welcomes', path: '/welcomes', icon: ChatLineSquare, permission: 'codes:read' },
 ]
 
-/** 触达 / Reach: what operators send customers — Moments posts (and mass messages to come). */
-export const reachNav: NavItem[] = [
-  { name: 'moments', path: '/moments', icon: Picture, permission: 'moments:read' },
-]
-
 /** 人群与标签 / Audiences: who customers are, chosen by rules, and the rules that tag them from
  * what they say and do. */
 export const audienceNav: NavItem[] = [
   { name: 'segments', path: '/segments', icon: Filter, permission: 'segments:read' },
   { name: 'keywordRules', path: '/keyword-rules', icon: CollectionTag, permission: 'autotag:read' },
   { name: 'behaviourRules', path: '/behaviour-rules', icon: MagicStick, permission: 'segments:read' },
+]
+
+/** 触达 / Reach: what is sent to customers and groups. */
+export const reachNav: NavItem[] = [
+  { name: 'broadcasts', path: '/broadcasts', icon: Promotion, permission: 'broadcasts:read' },
+  { name: 'moments', path: '/moments', icon: Picture, permission: 'moments:read' },
+]
+
+/** 内容 / Content: the material library, scripts and day-by-day sequences that messages,
+ * Moments and staff use. */
+export const contentNav: NavItem[] = [
+  { name: 'materials', path: '/materials', icon: Files, permission: 'materials:read' },
+  { name: 'scripts', path: '/scripts', icon: ChatSquare, permission: 'scripts:read' },
+  { name: 'sequences', path: '/sequences', icon: Calendar, permission: 'scripts:read' },
 ]
 
 export const settingsNav: NavItem[] = [

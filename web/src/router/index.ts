@@ -158,6 +158,24 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'nav.groupCodes', permission: 'groups:read' },
       },
       {
+        path: 'materials',
+        name: 'materials',
+        component: () => import('@/pages/MaterialsPage.vue'),
+        meta: { titleKey: 'nav.materials', permission: 'materials:read' },
+      },
+      {
+        path: 'scripts',
+        name: 'scripts',
+        component: () => import('@/pages/ScriptsPage.vue'),
+        meta: { titleKey: 'nav.scripts', permission: 'scripts:read' },
+      },
+      {
+        path: 'sequences',
+        name: 'sequences',
+        component: () => import('@/pages/SequencesPage.vue'),
+        meta: { titleKey: 'nav.sequences', permission: 'scripts:read' },
+      },
+      {
         path: 'segments',
         name: 'segments',
         component: () => import('@/pages/SegmentsPage.vue'),
@@ -192,6 +210,24 @@ const routes: RouteRecordRaw[] = [
         name: 'moment',
         component: () => import('@/pages/MomentDetailPage.vue'),
         meta: { titleKey: 'moments.detail.title', permission: 'moments:read' },
+      },
+      {
+        path: 'broadcasts',
+        name: 'broadcasts',
+        component: () => import('@/pages/BroadcastsPage.vue'),
+        meta: { titleKey: 'nav.broadcasts', permission: 'broadcasts:read' },
+      },
+      {
+        path: 'broadcasts/new',
+        name: 'broadcastNew',
+        component: () => import('@/pages/BroadcastEditPage.vue'),
+        meta: { titleKey: 'broadcasts.form.title', permission: 'broadcasts:manage' },
+      },
+      {
+        path: 'broadcasts/:id(\\d+)',
+        name: 'broadcast',
+        component: () => import('@/pages/BroadcastDetailPage.vue'),
+        meta: { titleKey: 'broadcasts.detail.title', permission: 'broadcasts:read' },
       },
       {
         path: 'behaviour-rules',

@@ -1,0 +1,44 @@
+"""The demo tenant's week of broadcasts, made through the real paths against the sandbox."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from siyu.broadcasts import demo
+from siyu.broadcasts.models import Broadcast, BroadcastTask
+from siyu.customers import service as customers
+from siyu.db import Database
+from tests.conftest import RunJobs, World
+
+
+def test_the_demo_has_a_week_sent_some_to_come_and_one_cancelled(
+    world: World, session: Session, database: Database, run_jobs: RunJobs
+) -> None:
+    world.verify_callback_url()
+    with database.transaction() as writing:
+        customers.start_sync(writing, world.connection.tenant_id)
+    run_jobs()
+    run_jobs(later=True)
+    session.expire_all()
+    rows = list(session.scalars(select(Broadcast).where(Broadcast.source == demo.SOURCE)))
+    states = Counter(b.state for b in rows if b.parent_id is None)
+    assert states["sent"] >= 4, states
+    assert states["scheduled"] >= 2, states
+    assert states["cancelled"] == 1, states
+    sent = [b for b in rows if b.state == "sent"]
+    days = {b.due_at.date() for b in sent}
+    assert len(days) >= 4  # spread over the week, not all today
+    tasks = list(
+        session.scalars(
+            select(BroadcastTask).where(BroadcastTask.broadcast_id.in_([b.id for b in sent]))
+        )
+    )
+    assert tasks
+    assert all(t.msgid for t in tasks)
+    assert any(b.chat_type == "group" for b in sent)
+    # The staff of `siyu up` confirm all but one of them.
+    left = demo.unconfirmed_demo_tasks(session)
+    assert len(left) == len(tasks) - 1

@@ -1,0 +1,101 @@
+"""An operator composes a broadcast to a saved segment and schedules it a few seconds ahead;
+the worker plans it and creates one WeCom task per staff account; the staff confirm in the
+sandbox's client; the results page shows every customer reached, per sender and as a chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Live, screenshot
+from tests.e2e.test_segments import _api, _ready
+
+NAME = "周末上新 · 全部好友"
+
+
+def _put(page: Page, path: str, body: Any) -> Any:
+    token = page.request.get("/api/v1/auth/me").json()["csrf_token"]
+    response = page.request.put(path, data=body, headers={"X-CSRF-Token": token})
+    assert response.ok, response.text()
+    return response.json()
+
+
+def test_a_scheduled_broadcast_to_a_segment_is_confirmed_and_counted(
+    page: Page, live: Live
+) -> None:
+    _ready(page)
+    # Quiet hours off, whatever the hour the tests run at.
+    _put(
+        page,
+        "/api/v1/reach-settings",
+        {
+            "quiet_start": "00:00",
+            "quiet_end": "00:00",
+            "cap_count": 20,
+            "cap_days": 1,
+            "wecom_policy": "month",
+        },
+    )
+    rule = {"field": "follow", "op": "eq", "value": "friend"}
+    segment = _api(page, "/api/v1/segments", {"name": "群发测试 · 全部好友", "rule": rule})
+    friends = segment["count"]
+    assert friends > 0
+
+    page.get_by_test_id("nav-broadcasts").click()
+    page.get_by_test_id("broadcasts-create").click()
+    page.get_by_test_id("broadcast-name").fill(NAME)
+    page.get_by_test_id("broadcast-segment").click()
+    page.get_by_role("option", name=segment["name"]).click()
+    expect(page.get_by_test_id("broadcast-count")).to_contain_text(f"{friends}")
+    page.get_by_test_id("broadcast-text").fill("周末上新，老客到店有礼")
+    page.get_by_test_id("when-at").click()
+    # A few seconds ahead, in the browser's own time zone.
+    at = dt.datetime.now().astimezone() + dt.timedelta(seconds=8)
+    picker = page.get_by_test_id("broadcast-send-at").locator("input")
+    picker.fill(at.strftime("%Y-%m-%d %H:%M:%S"))
+    picker.press("Enter")
+    screenshot(page, "broadcast-compose")
+    page.get_by_test_id("broadcast-submit").click()
+
+    expect(page.get_by_test_id("broadcast-title")).to_have_text(NAME)
+    state = page.get_by_test_id("broadcast-detail").locator("[data-state]").first
+    # The worker picks it up when due and creates the staff's tasks.
+    deadline = time.monotonic() + 60
+    results: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        broadcast_id = int(page.url.rstrip("/").split("/")[-1])
+        results = _api(page, f"/api/v1/broadcasts/{broadcast_id}/results")
+        if results["broadcast"]["state"] == "sent":
+            break
+        time.sleep(1)
+    assert results["broadcast"]["state"] == "sent", results["broadcast"]
+    tasks = results["tasks"]
+    assert tasks
+    assert all(t["msgid"] for t in tasks)
+    assert sum(t["recipients"] for t in tasks) == results["counts"]["waiting"]
+
+    # The staff confirm in their WeCom client (the sandbox's simulator).
+    for task in tasks:
+        confirmed = httpx.post(
+            f"{live.sandbox_url}/sandbox/simulate/confirm_mass",
+            json={"msgid": task["msgid"], "userid": task["sender"]},
+            timeout=20,
+        )
+        assert confirmed.status_code == 200, confirmed.text
+    page.reload()
+    page.get_by_test_id("broadcast-sync").click()
+    expect(state).to_have_attribute("data-state", "done", timeout=30_000)
+    page.reload()
+    sent = results["counts"]["waiting"]
+    expect(page.get_by_test_id("broadcast-count-sent")).to_contain_text(str(sent))
+    expect(page.get_by_test_id("broadcast-chart")).to_be_visible()
+    expect(page.get_by_test_id("broadcast-senders")).to_contain_text("已发送")
+    screenshot(page, "broadcast-results")
+
+    page.get_by_test_id("nav-broadcasts").click()
+    row = page.get_by_test_id("broadcasts-table").locator(f"[data-name='{NAME}']")
+    expect(row).to_be_visible()
