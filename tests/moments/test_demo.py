@@ -45,6 +45,9 @@ def test_the_demo_calendar_covers_two_weeks_and_warns_of_next_weeks_ads(
     assert flagged
     assert all(day >= str(monday + dt.timedelta(days=7)) for day in flagged)
 
+    pictured = [p for p in posts if p.material_ids]
+    assert len(pictured) == 2  # pictures of the demo's material library
+
     past = [p for p in posts if p.planned_at is not None and p.planned_at <= utcnow()]
     assert len(past) >= 2  # last weekend's at least
     for post in past:
@@ -52,3 +55,4 @@ def test_the_demo_calendar_covers_two_weeks_and_warns_of_next_weeks_ads(
         assert detail["state"] == "created"
         assert detail["moment_id"]
         assert detail["counts"]["targets"] >= 1
+        assert len(detail["materials"]) == len(post.material_ids)

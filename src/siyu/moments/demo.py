@@ -18,6 +18,7 @@ from siyu.config import Settings
 from siyu.customers.models import Customer, CustomerSyncRun
 from siyu.db import get_database, utcnow
 from siyu.jobs import Job, job
+from siyu.materials.models import Material
 from siyu.moments import service
 from siyu.moments.calendar import TZ
 from siyu.moments.models import (
@@ -61,6 +62,13 @@ PLAN: tuple[tuple[int, int, str, str, str, list[str] | None], ...] = (
 )
 
 
+# Pictures of the demo's material library some posts carry (by post text, material title).
+PICTURES = {
+    "周日打烊后，店里小伙伴一起包饺子，明天见～": "门店环境 · 徐汇店",
+    "会员日：本周二积分翻倍，储值送菜": "会员日海报",
+}
+
+
 class NotYet(Exception):
     """The syncs the demo posts wait for have not finished; the job retries later."""
 
@@ -102,6 +110,15 @@ def seed(session: Session, tenant_id: int, now: dt.datetime) -> list[MomentPost]
             Tag.tenant_id == tenant_id, Tag.name == "朋友圈广告", Tag.wecom_id.is_not(None)
         )
     )
+    pictures = dict(
+        session.execute(
+            select(Material.title, Material.id).where(
+                Material.tenant_id == tenant_id,
+                Material.title.in_(list(PICTURES.values())),
+                Material.archived.is_(False),
+            )
+        ).all()
+    )
     today = now.astimezone(TZ).date()
     monday = today - dt.timedelta(days=today.weekday())
     posts = []
@@ -114,6 +131,7 @@ def seed(session: Session, tenant_id: int, now: dt.datetime) -> list[MomentPost]
             tenant_id=tenant_id,
             kind=kind,
             text=text,
+            material_ids=[pictures[PICTURES[text]]] if PICTURES.get(text) in pictures else [],
             all_staff=not chosen,
             userids=chosen,
             tag_ids=[ad_tag] if kind == "ad" and ad_tag and week == 0 else [],
