@@ -19,7 +19,7 @@ from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
 from siyu.errors import NotFound
 from siyu.materials.errors import AttachmentsNotAllowed, MaterialsUnknown
-from siyu.moments import attachments, calendar, errors, repository, service
+from siyu.moments import attachments, calendar, errors, repository, results, service
 from siyu.moments.models import INVALID, PENDING, PUBLISHED, MomentPost
 from siyu.moments.schemas import (
     Calendar,
@@ -219,7 +219,7 @@ def sync_post(session: DbSession, principal: Manage, post_id: int) -> PostDetail
     """Read the post's results from WeCom again now (they are also read every 15 minutes)."""
     post = _post(session, principal, post_id)
     if post.state == "created":
-        service.request_sync(session, principal.tenant_id)
+        results.request_sync(session, principal.tenant_id)
     return _detail(session, post)
 
 

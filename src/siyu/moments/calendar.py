@@ -27,10 +27,10 @@ from siyu.moments.schemas import (
     Calendar,
     CalendarDay,
     CalendarPost,
+    CalendarWarning,
     SettingsIn,
     SettingsOut,
     Slot,
-    Warning,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -94,7 +94,7 @@ def check_range(start: dt.date, end: dt.date) -> None:
 
 def warnings_for(
     settings: MomentSettings, posts: list[MomentPost], start: dt.date, end: dt.date
-) -> list[Warning]:
+) -> list[CalendarWarning]:
     """The ad rule over ``posts`` (which must cover the window before ``start`` too), for the
     days ``start``..``end``."""
     total: Counter[dt.date] = Counter()
@@ -106,7 +106,7 @@ def warnings_for(
         total[day] += 1
         if post.kind == "ad":
             ads[day] += 1
-    found: list[Warning] = []
+    found: list[CalendarWarning] = []
     window = max(settings.ad_window_days, 1)
     day = start
     while day <= end:
@@ -116,14 +116,16 @@ def warnings_for(
             in_ads, in_all = sum(ads[d] for d in span), sum(total[d] for d in span)
             if in_ads * 100 > settings.ad_share_percent * in_all:
                 found.append(
-                    Warning(code="ad_share", day=day, ads=in_ads, posts=in_all, window_from=first)
+                    CalendarWarning(
+                        code="ad_share", day=day, ads=in_ads, posts=in_all, window_from=first
+                    )
                 )
             streak = 0
             while ads[day - dt.timedelta(days=streak)]:
                 streak += 1
             if settings.ad_days_in_a_row and streak >= settings.ad_days_in_a_row:
                 found.append(
-                    Warning(
+                    CalendarWarning(
                         code="ad_streak",
                         day=day,
                         ads=sum(ads[day - dt.timedelta(days=i)] for i in range(streak)),
@@ -165,7 +167,7 @@ def calendar(session: Session, tenant_id: int, start: dt.date, end: dt.date) -> 
             )
         )
     warnings = warnings_for(settings, posts, start, end)
-    by_warning: dict[dt.date, list[Warning]] = defaultdict(list)
+    by_warning: dict[dt.date, list[CalendarWarning]] = defaultdict(list)
     for warning in warnings:
         by_warning[warning.day].append(warning)
     days = []

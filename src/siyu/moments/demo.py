@@ -19,7 +19,7 @@ from siyu.customers.models import Customer, CustomerSyncRun
 from siyu.db import get_database, utcnow
 from siyu.jobs import Job, job
 from siyu.materials.models import Material
-from siyu.moments import service
+from siyu.moments import results, service
 from siyu.moments.calendar import TZ
 from siyu.moments.models import (
     CREATED,
@@ -203,4 +203,4 @@ def publish_some(settings: Settings, timeout: float = 300) -> None:
     except httpx.HTTPError as exc:
         log.warning("demo Moments publishing stopped: %s", exc)
     with database.transaction() as session:
-        service.request_sync(session, tenant_id)
+        results.request_sync(session, tenant_id)

@@ -91,7 +91,7 @@ class CalendarPost(BaseModel):
     targets: int
 
 
-class Warning(BaseModel):
+class CalendarWarning(BaseModel):
     code: Literal["ad_share", "ad_streak"]
     day: dt.date
     ads: int
@@ -103,12 +103,12 @@ class CalendarDay(BaseModel):
     day: dt.date
     posts: list[CalendarPost]
     kinds: dict[str, int]
-    warnings: list[Warning]
+    warnings: list[CalendarWarning]
 
 
 class Calendar(BaseModel):
     days: list[CalendarDay]
-    warnings: list[Warning]
+    warnings: list[CalendarWarning]
     settings: SettingsOut
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from siyu.db import Database, utcnow
 from siyu.jobs import Job, every, hold_lease, io_job, job
-from siyu.moments import attachments, repository, service
+from siyu.moments import attachments, repository, results, service
 from siyu.moments import demo as _demo  # noqa: F401 - registers the demo job
 from siyu.wecom import schemas
 from siyu.wecom import service as wecom
@@ -54,7 +54,7 @@ def due(session: Session, job_row: Job) -> None:
 def sync_all(session: Session, job_row: Job) -> None:
     now = utcnow()
     for tenant_id in repository.tenants_to_sync(session, now, age=service.SYNC_FOR):
-        service.request_sync(session, tenant_id)
+        results.request_sync(session, tenant_id)
     again = service.resubmit_stuck(session, now, after=STUCK_AFTER)
     if again:
         log.warning("moments: %d posts whose create jobs ended are tried again", again)
@@ -172,17 +172,17 @@ def sync_now(database: Database, client: WeComClient, tenant_id: int, job_row: J
                 continue
             with database.transaction() as session:
                 hold_lease(session, job_row)
-                moment_id = service.record_task_result(session, tenant_id, ref.id, answer.result)
+                moment_id = results.record_task_result(session, tenant_id, ref.id, answer.result)
             if moment_id is None:
                 continue
         tasks = fetch_tasks(client, moment_id)
         with database.transaction() as session:
             hold_lease(session, job_row)
-            service.apply_tasks(session, tenant_id, ref.id, tasks)
+            results.apply_tasks(session, tenant_id, ref.id, tasks)
     if unfinished:
         # WeCom is still building a task: look again shortly.
         with database.transaction() as session:
-            service.request_sync(session, tenant_id, delay=dt.timedelta(seconds=15))
+            results.request_sync(session, tenant_id, delay=dt.timedelta(seconds=15))
 
 
 def fetch_tasks(client: WeComClient, moment_id: str) -> list[schemas.MomentTaskItem]:
