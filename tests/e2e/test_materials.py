@@ -12,10 +12,12 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.test_console import sign_in
 
 TITLE = "秋冬新品海报 · 浏览器测试"
+LINK = "秋冬上新会场 · 浏览器测试"
 
 
 def _card(page: Page, title: str) -> Locator:
-    return page.locator(f'[data-testid^="material-card-"][data-title="{title}"]')
+    grid = page.get_by_test_id("materials-grid")
+    return grid.locator(f'[data-testid^="material-card-"][data-title="{title}"]')
 
 
 def test_an_operator_uploads_an_image_and_sees_its_card(page: Page) -> None:
@@ -43,6 +45,25 @@ def test_an_operator_uploads_an_image_and_sees_its_card(page: Page) -> None:
     # The preview is the stored picture, served back by Siyu.
     expect(card.locator("img")).to_have_attribute("src", re.compile(r"/file$"))
     screenshot(page, "materials")
+
+    # A link card takes the picture as its cover, chosen with the material picker.
+    page.get_by_test_id("materials-add").click()
+    page.get_by_test_id("material-kind").get_by_text("链接").click()
+    page.get_by_test_id("material-title").fill(LINK)
+    page.get_by_test_id("material-url").fill("https://example.com/autumn")
+    page.get_by_test_id("material-picker-open").click()
+    page.get_by_test_id("material-picker-search").fill("秋冬新品")
+    page.get_by_test_id("material-picker-search").press("Enter")
+    picker_item = page.locator('[data-testid^="material-picker-item-"]').filter(
+        has=page.locator(f'[data-title="{TITLE}"]')
+    )
+    picker_item.click()
+    page.get_by_test_id("material-picker-confirm").click()
+    expect(page.get_by_test_id("material-form").locator(f'[data-title="{TITLE}"]')).to_be_visible()
+    page.get_by_test_id("material-save").click()
+    link = _card(page, LINK)
+    expect(link).to_be_visible()
+    expect(link.locator("img")).to_have_attribute("src", re.compile(r"/file$"))
 
     page.get_by_test_id("materials-search").fill("秋冬新品")
     page.get_by_test_id("materials-search").press("Enter")

@@ -151,6 +151,7 @@ def test_list_filters_by_kind_category_and_keyword_and_hides_archived(owner: Tes
         return [m["title"] for m in page["items"]]
 
     assert titles(kind="image") == ["双十一海报"]
+    assert titles(kind=["image", "link"]) == ["双十一会场", "双十一海报"]
     assert titles(keyword="双十一") == ["双十一会场", "双十一海报"]
     assert titles(keyword="100%") == ["价目表"]
     assert titles(keyword="_") == []

@@ -170,3 +170,21 @@ def test_the_refresh_job_remakes_media_of_recently_used_materials(
     assert _media(session, used.id, MESSAGE).expires_at > utcnow() + dt.timedelta(days=2)
     assert _media(session, idle.id, MESSAGE).expires_at == soon
     assert media.refresh_expiring(database, lambda t: client) == 0
+
+
+def test_a_material_whose_file_is_gone_says_so(
+    world: World, session: Session, database: Database
+) -> None:
+    from siyu.materials import storage
+    from siyu.materials.errors import MaterialFileMissing
+
+    tenant, client = _setup(world, session, database)
+    image = make_image(session, tenant, "丢失的图片")
+    session.commit()
+    path = storage.path_of(image.file_path)
+    assert path is not None
+    path.unlink()
+    with pytest.raises(MaterialFileMissing) as missing:
+        service.wecom_attachments(database, client, tenant.id, [image.id])
+    assert "丢失的图片" in missing.value.message("zh-CN")
+    assert _calls(world, "media/upload") == 0

@@ -14,9 +14,13 @@ from sqlalchemy.orm import Session
 from siyu import jobs
 from siyu.auth.permissions import Role
 from siyu.customers.models import Customer
+from siyu.db import utcnow
 from siyu.scripts import sequences
 from siyu.scripts.models import ScriptTask, SequenceRun
+from siyu.scripts.schemas import RunIn
 from siyu.scripts.tasks import ALL_RUNS_JOB
+from siyu.staff.models import StaffAccount
+from siyu.stores.models import StaffRotation
 from siyu.tenants.models import Tenant
 from tests.conftest import RunJobs
 from tests.factories import make_customer, make_staff_account, make_tenant, make_user
@@ -249,3 +253,40 @@ def test_staff_see_only_the_tasks_of_accounts_they_operate(
     assert app_client.get(f"{API}/script-tasks").json()["total"] == 0
     assert app_client.get(f"{API}/script-tasks/{task.id}").status_code == 404
     assert app_client.post(f"{API}/script-tasks/{task.id}/done", json={}).status_code == 404
+
+
+def test_a_member_operating_an_account_works_its_tasks(
+    app_client: TestClient, session: Session, tenant: Tenant, run_jobs: RunJobs
+) -> None:
+    customers = _crowd(session, tenant)
+    sequence = make_sequence(session, tenant)
+    run = sequences.start(
+        session, tenant.id, sequence, RunIn(customer_ids=[c.id for c in customers[:3]])
+    )
+    staff = make_user(session, tenant, role=Role.STAFF)
+    account = session.scalar(
+        select(StaffAccount).where(
+            StaffAccount.tenant_id == tenant.id, StaffAccount.userid == "staff02"
+        )
+    )
+    assert account is not None
+    session.add(
+        StaffRotation(
+            tenant_id=tenant.id,
+            staff_account_id=account.id,
+            operator_name="王芳",
+            user_id=staff.id,
+            started_at=utcnow(),
+        )
+    )
+    session.commit()
+    run_jobs(sequences.RUN_JOB)
+    login(app_client, staff.username)
+    page = app_client.get(f"{API}/script-tasks").json()
+    assert [(t["userid"], t["customers"]) for t in page["items"]] == [("staff02", 1)]
+    task = page["items"][0]
+    done = app_client.post(f"{API}/script-tasks/{task['id']}/done", json={}).json()
+    assert done["state"] == "done"
+    assert done["items"][0]["text"].startswith("王五您好")
+    assert app_client.get(f"{API}/script-tasks", params={"userid": "staff01"}).json()["total"] == 0
+    assert run.id == task["run_id"]

@@ -62,7 +62,7 @@ def list_materials(
     session: DbSession,
     principal: Read,
     paging: Paging,
-    kind: Annotated[Kind | None, Query()] = None,
+    kind: Annotated[list[Kind] | None, Query(description="One kind or several")] = None,
     category: Annotated[str | None, Query(max_length=30)] = None,
     keyword: Annotated[str, Query(max_length=100)] = "",
     archived: bool = False,

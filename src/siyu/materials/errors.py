@@ -108,3 +108,12 @@ class TitleRequired(SiyuError):
         "zh-CN": "请填写标题",
         "en": "A title is required",
     }
+
+
+class MaterialFileMissing(SiyuError):
+    code = "material_file_missing"
+    status_code = 409
+    messages: ClassVar[dict[Locale, str]] = {
+        "zh-CN": "素材“{title}”的文件已不在存储中，请重新上传后再使用",
+        "en": "The file of material “{title}” is no longer stored; upload it again to use it",
+    }

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from siyu.db import Database, utcnow
 from siyu.materials import repository, storage
+from siyu.materials.errors import MaterialFileMissing
 from siyu.materials.models import (
     FILE,
     IMAGE,
@@ -73,6 +74,13 @@ class Card:
         )
 
 
+def _content(card: Card) -> bytes:
+    try:
+        return storage.load(card.file_path)
+    except FileNotFoundError:
+        raise MaterialFileMissing({"material_id": card.id}, title=card.title) from None
+
+
 def fresh_media_id(
     database: Database, card: Card, purpose: str, now: dt.datetime | None = None
 ) -> str | None:
@@ -87,7 +95,7 @@ def fresh_media_id(
 
 def upload(database: Database, client: WeComClient, card: Card, purpose: str) -> str:
     """Upload the card's file for a purpose and record the new media id."""
-    content = storage.load(card.file_path)
+    content = _content(card)
     if purpose == MOMENT:
         answer = client.upload_attachment(
             cast(AttachmentType, card.kind), card.file_name, content, card.content_type
@@ -111,7 +119,7 @@ def image_url(database: Database, client: WeComClient, cover: Card) -> str:
     """A permanent URL of an image (a link's cover), made once and kept."""
     if cover.image_url:
         return cover.image_url
-    url = client.upload_image(cover.file_name, storage.load(cover.file_path), cover.content_type)
+    url = client.upload_image(cover.file_name, _content(cover), cover.content_type)
     with database.transaction() as session:
         session.execute(
             update(Material)

@@ -40,7 +40,7 @@ def search(
     session: Session,
     tenant_id: int,
     *,
-    kind: str | None,
+    kind: Sequence[str] | None,
     category: str | None,
     keyword: str,
     archived: bool,
@@ -49,7 +49,7 @@ def search(
 ) -> tuple[list[Material], int]:
     query = select(Material).where(Material.tenant_id == tenant_id, Material.archived == archived)
     if kind:
-        query = query.where(Material.kind == kind)
+        query = query.where(Material.kind.in_(list(kind)))
     if category is not None:
         query = query.where(Material.category == category)
     if keyword.strip():

@@ -194,6 +194,13 @@ def active_runs(session: Session, today: dt.date) -> list[SequenceRun]:
     )
 
 
+def task_days(session: Session, run_id: int) -> set[int]:
+    """The days of a run whose tasks are made."""
+    return set(
+        session.scalars(select(ScriptTask.day).where(ScriptTask.run_id == run_id).distinct())
+    )
+
+
 def tasks_query(
     tenant_id: int,
     *,

@@ -145,14 +145,14 @@ class RunOut(BaseModel):
     days: list[DayProgress] = []
 
 
-class TaskCustomer(BaseModel):
+class ScriptTaskCustomer(BaseModel):
     customer_id: int
     name: str
     text: str
     done: bool
 
 
-class TaskOut(BaseModel):
+class ScriptTaskOut(BaseModel):
     id: int
     run_id: int
     sequence_name: str
@@ -167,11 +167,11 @@ class TaskOut(BaseModel):
     done_customers: int
     created_at: dt.datetime
     done_at: dt.datetime | None
-    items: list[TaskCustomer] | None = None
+    items: list[ScriptTaskCustomer] | None = None
 
 
-class TaskPage(BaseModel):
-    items: list[TaskOut]
+class ScriptTaskPage(BaseModel):
+    items: list[ScriptTaskOut]
     total: int
     page: int
     page_size: int

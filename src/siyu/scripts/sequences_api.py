@@ -30,11 +30,11 @@ from siyu.scripts.schemas import (
     DoneIn,
     RunIn,
     RunOut,
+    ScriptTaskOut,
+    ScriptTaskPage,
     SequenceIn,
     SequenceOut,
     SequencePatch,
-    TaskOut,
-    TaskPage,
 )
 from siyu.segments.errors import BadRule, UnknownReferences
 
@@ -171,7 +171,7 @@ def list_tasks(
     run_id: int | None = None,
     state: Literal["open", "done"] | None = None,
     due_date: dt.date | None = None,
-) -> TaskPage:
+) -> ScriptTaskPage:
     """Staff tasks, newest due first: all for who manages scripts, else those of the accounts
     one operates (and a shop manager's stores)."""
     visible = staff_tasks.visible_userids(session, principal)
@@ -189,7 +189,7 @@ def list_tasks(
             .limit(paging.page_size)
         )
     )
-    return TaskPage(
+    return ScriptTaskPage(
         items=staff_tasks.outs(session, principal.tenant_id, rows),
         total=int(total),
         page=paging.page,
@@ -202,7 +202,7 @@ def list_tasks(
     operation_id="getScriptTask",
     responses=responses(*AUTH, NotFound),
 )
-def get_task(session: DbSession, principal: Read, script_task_id: int) -> TaskOut:
+def get_task(session: DbSession, principal: Read, script_task_id: int) -> ScriptTaskOut:
     """A task with its customers, each with the text rendered for them."""
     found = staff_tasks.task(session, principal, script_task_id)
     return staff_tasks.outs(session, principal.tenant_id, [found], items=True)[0]
@@ -213,7 +213,9 @@ def get_task(session: DbSession, principal: Read, script_task_id: int) -> TaskOu
     operation_id="markScriptTaskDone",
     responses=responses(*AUTH, NotFound, UnknownTaskCustomers),
 )
-def mark_done(session: DbSession, principal: Read, script_task_id: int, body: DoneIn) -> TaskOut:
+def mark_done(
+    session: DbSession, principal: Read, script_task_id: int, body: DoneIn
+) -> ScriptTaskOut:
     """Mark customers of the task done, or the whole task."""
     found = staff_tasks.task(session, principal, script_task_id)
     staff_tasks.mark_done(session, found, body.customer_ids)

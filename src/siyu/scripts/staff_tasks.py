@@ -14,6 +14,7 @@ from typing import cast
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
+from siyu.addfriend.repository import operated_userids
 from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
 from siyu.db import insert_rows_ignoring, insert_unless_exists, utcnow
@@ -30,7 +31,7 @@ from siyu.scripts.models import (
     SequenceRun,
 )
 from siyu.scripts.models import Sequence as ScriptSequence
-from siyu.scripts.schemas import TaskCustomer, TaskOut
+from siyu.scripts.schemas import ScriptTaskCustomer, ScriptTaskOut
 from siyu.stores.service import scope_userids
 
 ITEM_BATCH = 1000
@@ -44,7 +45,9 @@ def make_tasks(session: Session, run: SequenceRun, today: dt.date) -> int:
         return 0
     current_day = (today - run.start_date).days + 1
     steps = repository.steps(session, sequence.id)
-    due = [s for s in steps if s.day <= current_day]
+    # A day's tasks are made in one transaction, so a day with any task is complete.
+    made_days = repository.task_days(session, run.id)
+    due = [s for s in steps if s.day <= current_day and s.day not in made_days]
     made = 0
     if due:
         owners = repository.members_by_owner(session, run)
@@ -132,8 +135,6 @@ def visible_userids(session: Session, principal: Principal) -> set[str] | None:
     accounts they operate and, for a shop manager, their stores' accounts."""
     if principal.can(Permission.SCRIPTS_MANAGE) or principal.user_id is None:
         return None
-    from siyu.addfriend.repository import operated_userids
-
     seen = set(operated_userids(session, principal.tenant_id, principal.user_id))
     scope = scope_userids(session, principal)
     return seen | (scope or set())
@@ -184,7 +185,7 @@ def mark_done(session: Session, found: ScriptTask, customer_ids: Collection[int]
 
 def outs(
     session: Session, tenant_id: int, rows: list[ScriptTask], *, items: bool = False
-) -> list[TaskOut]:
+) -> list[ScriptTaskOut]:
     runs = repository.by_ids(session, SequenceRun, tenant_id, list({t.run_id for t in rows}))
     names = {
         s.id: s.name
@@ -198,7 +199,7 @@ def outs(
         listed = None
         if items:
             listed = [
-                TaskCustomer(
+                ScriptTaskCustomer(
                     customer_id=item.customer_id,
                     name=name,
                     text=variables.render(t.text, {"customer_name": name}),
@@ -207,7 +208,7 @@ def outs(
                 for item, name in repository.task_items(session, t.id)
             ]
         result.append(
-            TaskOut(
+            ScriptTaskOut(
                 id=t.id,
                 run_id=t.run_id,
                 sequence_name=names.get(run.sequence_id, "") if run else "",

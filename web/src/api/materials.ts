@@ -43,7 +43,8 @@ export interface MaterialSummary {
 }
 
 export interface MaterialQuery extends PageQuery {
-  kind?: MaterialKind
+  /** One kind or several. */
+  kind?: MaterialKind | MaterialKind[]
   category?: string
   keyword?: string
   archived?: boolean
