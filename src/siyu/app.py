@@ -38,6 +38,7 @@ from siyu.groups.api import router as groups_router
 from siyu.groups.codes_api import router as group_codes_router
 from siyu.materials.api import router as materials_router
 from siyu.moments.api import router as moments_router
+from siyu.playbooks.api import router as playbooks_router
 from siyu.scripts.api import router as scripts_router
 from siyu.scripts.sequences_api import router as sequences_router
 from siyu.segments import live as segments_live
@@ -82,6 +83,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     autotag_router,
     broadcasts_router,
     broadcast_results_router,
+    playbooks_router,
     chats_router,
     addfriend_router,
     addfriend_work_router,

@@ -16,6 +16,7 @@ from siyu.auth.principal import Principal, system_principal
 from siyu.customers import service as customers
 from siyu.groups import service as groups
 from siyu.materials import demo as materials
+from siyu.playbooks import demo as playbooks
 from siyu.scripts import demo as scripts
 from siyu.segments import demo as segments
 from siyu.staff.service import SYNC_JOB
@@ -129,6 +130,8 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"moments-demo:{tenant.id}",
     )
+    # A calendar of posts to its customer groups (群日历).
+    playbooks.seed(session, tenant.id)
     # A week of broadcasts (群发) to those audiences, and a few to come.
     jobs.submit(
         session,

@@ -34,6 +34,7 @@ from siyu.groups.models import (
 from siyu.jobs import Job
 from siyu.materials.models import Material, MaterialMedia
 from siyu.moments.models import MomentPost, MomentResult, MomentSettings
+from siyu.playbooks.models import Playbook, PlaybookPost
 from siyu.scripts.models import (
     Script,
     ScriptCategory,
@@ -99,6 +100,8 @@ __all__ = [
     "MomentPost",
     "MomentResult",
     "MomentSettings",
+    "Playbook",
+    "PlaybookPost",
     "ReachSettings",
     "Region",
     "Script",

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from siyu.broadcasts import service as broadcasts
 from siyu.broadcasts.demo import DEMO_JOB
+from siyu.broadcasts.models import Broadcast
 from siyu.customers import service as customers
 from siyu.customers.models import Customer
 from siyu.db import Database
 from siyu.jobs import Job
+from siyu.playbooks.models import Playbook
 from tests.conftest import RunJobs, World
 
 API = "/api/v1"
@@ -22,10 +24,13 @@ API = "/api/v1"
 
 @pytest.fixture
 def ready(world: World, database: Database, run_jobs: RunJobs) -> World:
-    """Without the demo's week of broadcasts (tests/broadcasts/test_demo.py has it)."""
+    """Without the demo's week of broadcasts (tests/broadcasts/test_demo.py has it) and its
+    group playbook."""
     world.verify_callback_url()
     with database.transaction() as session:
         session.execute(delete(Job).where(Job.kind == DEMO_JOB))
+        session.execute(delete(Broadcast).where(Broadcast.source.startswith("playbook:")))
+        session.execute(delete(Playbook))
         customers.start_sync(session, world.connection.tenant_id)
         broadcasts.save_settings(
             session, world.connection.tenant_id, {"quiet_start": "00:00", "quiet_end": "00:00"}

@@ -48,7 +48,7 @@ from siyu.wecom.errors import RateLimited, WeComError
 
 log = logging.getLogger("siyu.broadcasts")
 
-CLAIM_BATCH = 20
+CLAIM_BATCH = 100
 LOOKBACK = dt.timedelta(minutes=2)
 MAX_LIST_PAGES = 200
 
@@ -88,18 +88,29 @@ def claim(session: Session, broadcast_id: int, mine: str, now: dt.datetime) -> l
 
 def addresses(session: Session, task: BroadcastTask, chat_type: str) -> list[str]:
     """The external_userids (or chat ids) of the task's recipients still to send."""
+    return addresses_of(session, [task.id], chat_type).get(task.id, [])
+
+
+def addresses_of(session: Session, task_ids: list[int], chat_type: str) -> dict[int, list[str]]:
+    """:func:`addresses` for several tasks in one query."""
     if chat_type == GROUP:
-        query: Any = select(Group.chat_id).join(
-            BroadcastRecipient, BroadcastRecipient.group_id == Group.id
+        query: Any = select(BroadcastRecipient.task_id, Group.chat_id).join(
+            Group, BroadcastRecipient.group_id == Group.id
         )
     else:
-        query = select(Customer.external_userid).join(
-            BroadcastRecipient, BroadcastRecipient.customer_id == Customer.id
+        query = select(BroadcastRecipient.task_id, Customer.external_userid).join(
+            Customer, BroadcastRecipient.customer_id == Customer.id
         )
-    rows = session.scalars(
-        query.where(BroadcastRecipient.task_id == task.id, BroadcastRecipient.status == R_PLANNED)
+    rows = session.execute(
+        query.where(
+            BroadcastRecipient.task_id.in_(task_ids), BroadcastRecipient.status == R_PLANNED
+        )
     )
-    return [r for r in rows if r]
+    found: dict[int, list[str]] = {}
+    for task_id, address in rows:
+        if address:
+            found.setdefault(int(task_id), []).append(address)
+    return found
 
 
 def request_body(message: Message, sender: str, to: list[str], text: str) -> dict[str, Any]:
@@ -119,15 +130,19 @@ def send(
     message: Message,
     task: BroadcastTask,
     text: str,
-) -> None:
-    """Create one claimed task in WeCom and record what happened."""
-    with database.factory() as session:
-        to = addresses(session, task, message.chat_type)
+    to: list[str] | None = None,
+) -> bool:
+    """Create one claimed task in WeCom and record what happened. ``to``: its addresses, when
+    the caller read them already. Answers whether WeCom made the task (its recipients are then
+    still ``planned``: :func:`mark_waiting` moves them, a batch at a time)."""
+    if to is None:
+        with database.factory() as session:
+            to = addresses(session, task, message.chat_type)
     if not to:  # every recipient left meanwhile (erased): nothing to create
         with database.transaction() as session:
             hold_lease(session, job_row)
             _finish(session, task.id, T_FAILED, error="no recipients left")
-        return
+        return False
     try:
         answer = client.add_msg_template(request_body(message, task.sender, to, text))
     except RateLimited:
@@ -153,31 +168,66 @@ def send(
         log.warning(
             "broadcast %s: WeCom refused the task of %s: %s", message.broadcast_id, task.sender, exc
         )
-        return
+        return False
     if after_call is not None:
         after_call(task)
     with database.transaction() as session:
-        hold_lease(session, job_row)
-        record(session, message, task.id, answer.msgid, answer.fail_list)
+        # Fenced by the task's claim rather than the job's lease: a commit per task, no more.
+        record(
+            session,
+            message,
+            task.id,
+            answer.msgid,
+            answer.fail_list,
+            waiting=False,
+            claim=task.claim,
+        )
+    return True
+
+
+def mark_waiting(session: Session, task_ids: list[int]) -> None:
+    """Recipients of created tasks wait for their sender to confirm."""
+    if task_ids:
+        session.execute(
+            update(BroadcastRecipient)
+            .where(
+                BroadcastRecipient.task_id.in_(task_ids),
+                BroadcastRecipient.status == R_PLANNED,
+            )
+            .values(status=R_WAITING)
+        )
 
 
 def record(
-    session: Session, message: Message, task_id: int, msgid: str, fail_list: list[str]
+    session: Session,
+    message: Message,
+    task_id: int,
+    msgid: str,
+    fail_list: list[str],
+    *,
+    waiting: bool = True,
+    claim: str | None = None,
 ) -> None:
-    """A task WeCom made: its msgid; recipients WeCom refused are not (any more) friends."""
-    _finish(session, task_id, T_CREATED, msgid=msgid)
+    """A task WeCom made: its msgid; recipients WeCom refused are not (any more) friends; with
+    ``waiting`` the others wait for the sender at once. With ``claim``, only while the task is
+    still this attempt's."""
+    if not _finish(session, task_id, T_CREATED, claim=claim, msgid=msgid):
+        return
     if fail_list:
         _mark_addresses(session, message, task_id, fail_list, R_NOT_FRIEND)
-    _mark(session, task_id, R_PLANNED, R_WAITING)
+    if waiting:
+        _mark(session, task_id, R_PLANNED, R_WAITING)
 
 
-def _finish(session: Session, task_id: int, state: str, **values: Any) -> None:
+def _finish(
+    session: Session, task_id: int, state: str, *, claim: str | None = None, **values: Any
+) -> bool:
     extra = {"created_at": utcnow()} if state == T_CREATED else {}
-    session.execute(
-        update(BroadcastTask)
-        .where(BroadcastTask.id == task_id)
-        .values(state=state, claim="", **values, **extra)
-    )
+    query = update(BroadcastTask).where(BroadcastTask.id == task_id)
+    if claim is not None:
+        query = query.where(BroadcastTask.claim == claim)
+    done = session.execute(query.values(state=state, claim="", **values, **extra))
+    return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 def _mark(session: Session, task_id: int, old: str, new: str) -> None:
@@ -244,6 +294,8 @@ def recover(
                 )
             )
         )
+        dead = dead_claims(session, {t.claim for t in orphans})
+        orphans = [t for t in orphans if t.claim in dead]
         for task in orphans:
             session.expunge(task)
     for task in orphans:
@@ -261,6 +313,32 @@ def recover(
             missing = sorted(ours - reached)
             record(session, message, task.id, msgid, missing)
             log.info("broadcast %s: adopted %s for %s", message.broadcast_id, msgid, task.sender)
+
+
+def dead_claims(session: Session, claims: set[str]) -> set[str]:
+    """The claims (``job id:attempt``) whose attempt is over: its job is no longer running that
+    attempt, or its lease ran out. Another worker's live claim is left alone — its call may be
+    in flight."""
+    parsed = {}
+    for claim in claims:
+        job_id, _, attempt = claim.partition(":")
+        if job_id.isdigit() and attempt.isdigit():
+            parsed[claim] = (int(job_id), int(attempt))
+    dead = claims - set(parsed)
+    if not parsed:
+        return dead
+    now = utcnow()
+    rows = session.execute(
+        select(Job.id, Job.state, Job.attempts, Job.locked_until).where(
+            Job.id.in_({j for j, _a in parsed.values()})
+        )
+    )
+    running = {
+        (int(i), int(a))
+        for i, state, a, until in rows
+        if state == "running" and until is not None and until > now
+    }
+    return dead | {c for c, key in parsed.items() if key not in running}
 
 
 def find_created(

@@ -137,8 +137,8 @@ class BroadcastTask(IdMixin, TenantMixin, Base):
 class BroadcastRecipient(IdMixin, TenantMixin, Base):
     __tablename__ = "broadcast_recipients"
     __table_args__ = (
+        # One row per customer (or group: the plan lists each group once) per broadcast.
         UniqueConstraint("broadcast_id", "customer_id"),
-        UniqueConstraint("broadcast_id", "group_id"),
         Index("ix_broadcast_recipients_task", "task_id", "status"),
         Index("ix_broadcast_recipients_at", "tenant_id", "at"),
     )

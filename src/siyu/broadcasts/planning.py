@@ -21,7 +21,7 @@ from typing import Any, cast
 import numpy as np
 import psycopg
 from pyroaring import BitMap
-from sqlalchemy import BigInteger, Table, bindparam, func, insert, select, text
+from sqlalchemy import BigInteger, String, Table, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -46,10 +46,23 @@ from siyu.staff.models import StaffAccount
 CUSTOMER_CHUNK = 10_000  # external_userid per add_msg_template call
 GROUP_CHUNK = 2_000  # chat_id_list per call
 PG_BATCH, SQLITE_BATCH = 50_000, 5_000
+COPY_BLOCK = 100_000
+NULL = "\\N"
 STATUSES = (R_PLANNED, R_OVER_CAP, R_OVER_LIMIT, R_NO_SENDER)
 PLANNED, OVER_CAP, OVER_LIMIT, NO_SENDER = range(4)
 
 _BIGINT_ARRAY = ARRAY(BigInteger)
+# One row per batch: the customers with a friend among the senders, and the sender chosen for
+# each (the owner account if it is one, else the account that added them last).
+_CHOSEN_PG = text(
+    "SELECT array_agg(customer_id ORDER BY customer_id), array_agg(userid ORDER BY customer_id)"
+    " FROM (SELECT DISTINCT ON (f.customer_id) f.customer_id, f.userid FROM follows f"
+    " JOIN customers c ON c.id = f.customer_id"
+    " WHERE f.tenant_id = :tenant AND f.status = 'friend' AND f.customer_id = ANY(:ids)"
+    " AND f.userid = ANY(:senders)"
+    " ORDER BY f.customer_id, coalesce(f.userid = c.owner_userid, false) DESC,"
+    " f.added_at DESC) chosen"
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)), bindparam("senders", type_=ARRAY(String)))
 _FOLLOWS_PG = text(
     "SELECT f.customer_id, f.userid, c.owner_userid FROM follows f "
     "JOIN customers c ON c.id = f.customer_id "
@@ -81,18 +94,47 @@ def plan(session: Session, broadcast: Broadcast, now: dt.datetime) -> dict[str, 
     capped = _at_least(session, broadcast, "customer_id", since, REACHING, settings.cap_count)
     limited = _at_least(session, broadcast, "customer_id", window, (R_SENT,), limit)
     plan_ = Plan()
-    seen = BitMap()
-    for customer_id, sender in choose_senders(session, broadcast.tenant_id, ids, senders):
-        seen.add(customer_id)
-        if customer_id in limited:
-            plan_.add(customer_id, sender, OVER_LIMIT)
-        elif customer_id in capped:
-            plan_.add(customer_id, sender, OVER_CAP)
-        else:
-            plan_.add(customer_id, sender, PLANNED)
+    if session.get_bind().dialect.name == "postgresql":
+        chosen, users = _choose_on_postgres(session, broadcast.tenant_id, ids, senders)
+        codes = np.full(len(chosen), PLANNED, dtype=np.int8)
+        codes[np.isin(chosen, np.array(capped.to_array(), dtype=np.int64))] = OVER_CAP
+        codes[np.isin(chosen, np.array(limited.to_array(), dtype=np.int64))] = OVER_LIMIT
+        plan_.add_many(chosen, users, codes)
+        seen = BitMap(chosen.astype(np.uint32))
+    else:
+        seen = BitMap()
+        for customer_id, sender in choose_senders(session, broadcast.tenant_id, ids, senders):
+            seen.add(customer_id)
+            if customer_id in limited:
+                plan_.add(customer_id, sender, OVER_LIMIT)
+            elif customer_id in capped:
+                plan_.add(customer_id, sender, OVER_CAP)
+            else:
+                plan_.add(customer_id, sender, PLANNED)
     for customer_id in ids - seen:
         plan_.add(customer_id, "", NO_SENDER)
     return plan_.write(session, broadcast, now, "customer_id", CUSTOMER_CHUNK)
+
+
+def _choose_on_postgres(
+    session: Session, tenant_id: int, ids: BitMap, senders: set[str]
+) -> tuple[Any, list[str]]:
+    """:func:`choose_senders` done by PostgreSQL, a batch of customers per query, as arrays."""
+    everyone = np.array(ids.to_array(), dtype=np.int64)
+    accounts = sorted(senders)
+    parts: list[Any] = []
+    users: list[str] = []
+    for start in range(0, len(everyone), PG_BATCH):
+        part = everyone[start : start + PG_BATCH].tolist()
+        found, chosen = session.execute(
+            _CHOSEN_PG, {"tenant": tenant_id, "ids": part, "senders": accounts}
+        ).one()
+        if found:
+            parts.append(np.array(found, dtype=np.int64))
+            users.extend(chosen)
+    if not parts:
+        return np.zeros(0, dtype=np.int64), []
+    return np.concatenate(parts), users
 
 
 def active_senders(session: Session, tenant_id: int) -> set[str]:
@@ -198,6 +240,20 @@ class Plan:
         self.senders.append(position)
         self.codes.append(code)
 
+    def add_many(self, targets: Any, senders: list[str], codes: Any) -> None:
+        """Many recipients at once: target ids, their senders' userids, their status codes."""
+        if not len(targets):
+            return
+        names, inverse = np.unique(np.array(senders, dtype=object), return_inverse=True)
+        for name in names:
+            if name not in self.index:
+                self.index[name] = len(self.names)
+                self.names.append(name)
+        positions = np.array([self.index[n] for n in names], dtype=np.int32)[inverse]
+        self.targets.frombytes(np.asarray(targets, dtype=np.int64).tobytes())
+        self.senders.frombytes(positions.astype(np.int32).tobytes())
+        self.codes.frombytes(np.asarray(codes, dtype=np.int8).tobytes())
+
     def write(
         self, session: Session, broadcast: Broadcast, now: dt.datetime, column: str, chunk: int
     ) -> dict[str, int]:
@@ -275,19 +331,25 @@ def _insert_recipients(
     if session.get_bind().dialect.name == "postgresql":
         raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
         statement = f"COPY broadcast_recipients ({', '.join(columns)}) FROM STDIN"
+        head = f"{broadcast.tenant_id}\t{broadcast.id}\t"
+        stamp = now.isoformat()
+        tails = {
+            (sender, code): f"\t{_copy_text(names[sender])}\t{STATUSES[code]}\t{stamp}\n"
+            for sender, code in set(zip(senders.tolist(), codes.tolist(), strict=True))
+        }
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for target, sender, code, task in zip(
-                targets.tolist(), senders.tolist(), codes.tolist(), tasks.tolist(), strict=True
-            ):
-                copy.write_row(
-                    (
-                        broadcast.tenant_id,
-                        broadcast.id,
-                        task or None,
-                        target,
-                        names[sender],
-                        STATUSES[code],
-                        now,
+            for start in range(0, len(targets), COPY_BLOCK):
+                end = start + COPY_BLOCK
+                copy.write(
+                    "".join(
+                        f"{head}{task or NULL}\t{target}{tails[(sender, code)]}"
+                        for target, sender, code, task in zip(
+                            targets[start:end].tolist(),
+                            senders[start:end].tolist(),
+                            codes[start:end].tolist(),
+                            tasks[start:end].tolist(),
+                            strict=True,
+                        )
                     )
                 )
         return
@@ -308,3 +370,10 @@ def _insert_recipients(
     ]
     for start in range(0, len(rows), 5000):
         session.execute(insert(table), rows[start : start + 5000])
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )

@@ -151,11 +151,19 @@ def create(
     now: dt.datetime | None = None,
     source: str = "",
     scheduled: bool = True,
+    occurrence_key: str | None = None,
 ) -> Broadcast:
-    """A new broadcast, waiting for its time (``scheduled``; else its caller plans it)."""
+    """A new broadcast, waiting for its time (``scheduled``; else its caller plans it). An
+    ``occurrence_key`` makes it once per tenant (a playbook's slot)."""
     now = now or utcnow()
     check(session, tenant_id, body, now)
-    broadcast = Broadcast(tenant_id=tenant_id, created_by=created_by, source=source, counts={})
+    broadcast = Broadcast(
+        tenant_id=tenant_id,
+        created_by=created_by,
+        source=source,
+        counts={},
+        occurrence_key=occurrence_key,
+    )
     _fill(broadcast, body, settings_of(session, tenant_id), now)
     broadcast.state = SCHEDULED
     broadcast.created_at = now

@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 
 from huey import crontab
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu import jobs
@@ -33,7 +33,7 @@ from siyu.broadcasts.models import (
     BroadcastTask,
 )
 from siyu.db import Database, utcnow
-from siyu.jobs import Job, every, hold_lease, io_job, job
+from siyu.jobs import Job, every, hold_lease, io_job, job, renew
 from siyu.materials import service as materials
 from siyu.wecom import service as wecom
 from siyu.wecom.client import WeComClient
@@ -41,6 +41,7 @@ from siyu.wecom.client import WeComClient
 log = logging.getLogger("siyu.broadcasts")
 
 SYNC_SOON = dt.timedelta(seconds=30)
+MAX_LANES, TASKS_PER_LANE = 4, 500
 
 
 class StillSending(Exception):
@@ -63,13 +64,18 @@ def plan(session: Session, job_row: Job) -> None:
     broadcast.planned_at = now
     broadcast.state = SENDING
     service.spawn_next(session, broadcast)
-    jobs.submit(
-        session,
-        service.DISPATCH_JOB,
-        {"broadcast_id": broadcast.id},
-        tenant_id=broadcast.tenant_id,
-        key=f"broadcast-dispatch:{broadcast.id}",
+    tasks = (
+        session.scalar(select(func.count()).where(BroadcastTask.broadcast_id == broadcast.id)) or 0
     )
+    # Big broadcasts are sent by several workers at once; claims keep them apart.
+    for lane in range(min(MAX_LANES, 1 + tasks // TASKS_PER_LANE)):
+        jobs.submit(
+            session,
+            service.DISPATCH_JOB,
+            {"broadcast_id": broadcast.id},
+            tenant_id=broadcast.tenant_id,
+            key=f"broadcast-dispatch:{broadcast.id}" + (f":{lane}" if lane else ""),
+        )
     log.info("broadcast %s planned: %s", broadcast.id, counts)
 
 
@@ -152,15 +158,26 @@ def dispatch_all(
             claimed = dispatch.claim(session, broadcast_id, mine, now)
         if not claimed:
             break
-        for position, task in enumerate(claimed):
-            try:
+        with database.factory() as session:
+            to = dispatch.addresses_of(session, [t.id for t in claimed], message.chat_type)
+        renew(database, job_row)
+        made: list[int] = []
+        try:
+            for position, task in enumerate(claimed):
                 text = texts.get(task.sender, message.text)
-                dispatch.send(database, job_row, client, message, task, text)
-            except Exception:
-                with database.transaction() as session:
-                    unsent = [t.id for t in claimed[position + 1 :]]
-                    dispatch.release_unsent(session, unsent, mine)
-                raise
+                try:
+                    if dispatch.send(
+                        database, job_row, client, message, task, text, to.get(task.id, [])
+                    ):
+                        made.append(task.id)
+                except Exception:
+                    with database.transaction() as session:
+                        unsent = [t.id for t in claimed[position + 1 :]]
+                        dispatch.release_unsent(session, unsent, mine)
+                    raise
+        finally:
+            with database.transaction() as session:
+                dispatch.mark_waiting(session, made)
     with database.transaction() as session:
         hold_lease(session, job_row)
         broadcast = session.get(Broadcast, broadcast_id)

@@ -285,3 +285,4 @@ export const markAddFriendTaskSent = (id: number) =>
 export const skipAddFriendTask = (id: number, reason: AddFriendSkipReason, note = '') =>
   request<AddFriendTask>('POST', `${V1}/add-friend-tasks/${id}/skip`, { body: { reason, note } })
 export * from './broadcasts'
+export * from './playbooks'

@@ -1,5 +1,6 @@
 import type { Component } from 'vue'
 import {
+  AlarmClock,
   ChatDotRound,
   ChatLineSquare,
   CollectionTag,
@@ -86,6 +87,7 @@ export const audienceNav: NavItem[] = [
 export const reachNav: NavItem[] = [
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion, permission: 'broadcasts:read' },
   { name: 'moments', path: '/moments', icon: Picture, permission: 'moments:read' },
+  { name: 'playbooks', path: '/playbooks', icon: AlarmClock, permission: 'broadcasts:read' },
 ]
 
 /** 内容 / Content: the material library, scripts and day-by-day sequences that messages,

@@ -230,6 +230,12 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'broadcasts.detail.title', permission: 'broadcasts:read' },
       },
       {
+        path: 'playbooks',
+        name: 'playbooks',
+        component: () => import('@/pages/PlaybooksPage.vue'),
+        meta: { titleKey: 'nav.playbooks', permission: 'broadcasts:read' },
+      },
+      {
         path: 'behaviour-rules',
         name: 'behaviourRules',
         component: () => import('@/pages/BehaviourRulesPage.vue'),

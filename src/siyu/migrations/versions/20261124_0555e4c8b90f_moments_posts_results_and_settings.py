@@ -1,7 +1,7 @@
 """moments posts, results and settings
 
 Revision ID: 0555e4c8b90f
-Revises: 90db027e0725
+Revises: 11d8e780da87
 Create Date: 2026-11-24 06:23:56.671710
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import siyu.db
 
 revision: str = "0555e4c8b90f"
-down_revision: str | None = "90db027e0725"
+down_revision: str | None = "11d8e780da87"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -168,9 +168,6 @@ def upgrade() -> None:
             "customer_id",
             name=op.f("uq_broadcast_recipients_broadcast_id_customer_id"),
         ),
-        sa.UniqueConstraint(
-            "broadcast_id", "group_id", name=op.f("uq_broadcast_recipients_broadcast_id_group_id")
-        ),
     )
     with op.batch_alter_table("broadcast_recipients", schema=None) as batch_op:
         batch_op.create_index("ix_broadcast_recipients_at", ["tenant_id", "at"], unique=False)

@@ -1,0 +1,3 @@
+from tests.broadcasts.conftest import ready
+
+__all__ = ["ready"]
