@@ -38,6 +38,7 @@ from siyu.groups.api import router as groups_router
 from siyu.groups.codes_api import router as group_codes_router
 from siyu.invitations.api import router as invitations_router
 from siyu.materials.api import router as materials_router
+from siyu.moments.api import router as moments_router
 from siyu.playbooks.api import router as playbooks_router
 from siyu.scripts.api import router as scripts_router
 from siyu.scripts.sequences_api import router as sequences_router
@@ -90,6 +91,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     addfriend_work_router,
     segments_router,
     behaviour_rules_router,
+    moments_router,
     materials_router,
     scripts_router,
     sequences_router,

@@ -192,6 +192,7 @@ def up() -> None:
     _wait_until_serving(settings.sandbox_url, children[2], path="/cgi-bin/gettoken")
     callback = _point_sandbox_at_siyu(settings)
     threading.Thread(target=_demo_visitors, args=(settings,), daemon=True).start()
+    threading.Thread(target=_demo_moments, args=(settings,), daemon=True).start()
     threading.Thread(target=_demo_staff, args=(settings,), daemon=True).start()
     threading.Thread(target=_demo_invitees, args=(settings,), daemon=True).start()
     console.rule("[bold]Siyu 私域")
@@ -272,6 +273,13 @@ def _demo_visitors(settings: Settings) -> None:
         ).raise_for_status()
     except (httpx.HTTPError, KeyError) as exc:
         logging.getLogger("siyu.demo").warning("demo visitors stopped: %s", exc)
+
+
+def _demo_moments(settings: Settings) -> None:
+    """On the demo's first run, staff publish its past Moments posts in the sandbox."""
+    from siyu.moments.demo import publish_some
+
+    publish_some(settings)
 
 
 def _demo_staff(settings: Settings) -> None:

@@ -122,6 +122,14 @@ def seed(session: Session, *, password: str) -> SeedResult:
         tenant_id=tenant.id,
         key=f"autotag-demo:{tenant.id}",
     )
+    # Its Moments calendar: last weekend, this week and next, once the syncs above have run.
+    jobs.submit(
+        session,
+        "moments.demo",
+        {"tenant_id": tenant.id},
+        tenant_id=tenant.id,
+        key=f"moments-demo:{tenant.id}",
+    )
     # A calendar of posts to its customer groups (群日历).
     playbooks.seed(session, tenant.id)
     # A week of broadcasts (群发) to those audiences, and a few to come.

@@ -34,6 +34,7 @@ from siyu.groups.models import (
 from siyu.invitations.models import Invitation
 from siyu.jobs import Job
 from siyu.materials.models import Material, MaterialMedia
+from siyu.moments.models import MomentPost, MomentResult, MomentSettings
 from siyu.playbooks.models import Playbook, PlaybookPost
 from siyu.scripts.models import (
     Script,
@@ -98,6 +99,9 @@ __all__ = [
     "Material",
     "MaterialMedia",
     "MemberStore",
+    "MomentPost",
+    "MomentResult",
+    "MomentSettings",
     "Playbook",
     "PlaybookPost",
     "ReachSettings",

@@ -43,6 +43,7 @@ from tests.factories import (
 from tests.groups.factories import make_group_code
 from tests.helpers import login
 from tests.materials.factories import make_link
+from tests.moments.factories import make_moment_post
 from tests.scripts.factories import make_category, make_script, make_sequence, make_task
 from tests.wecom.factories import connect
 
@@ -92,6 +93,7 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "sequence_id": lambda session, tenant: make_sequence(session, tenant, MARKER).id,
     "script_task_id": lambda session, tenant: make_task(session, tenant, MARKER).id,
     "sequence_run_id": lambda session, tenant: _first(session, SequenceRun, tenant),
+    "post_id": lambda session, tenant: make_moment_post(session, tenant, MARKER).id,
 }
 
 
@@ -185,6 +187,24 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "updateSequence": {"name": "changed by A"},
     "startSequenceRun": {"customer_ids": [1]},
     "markScriptTaskDone": {},
+    "createMomentPost": {
+        "kind": "ad",
+        "text": "changed by tenant A",
+        "senders": {"all": True},
+        "draft": True,
+    },
+    "updateMomentPost": {
+        "kind": "ad",
+        "text": "changed by tenant A",
+        "senders": {"all": True},
+        "draft": True,
+    },
+    "updateMomentSettings": {
+        "slots": ["08:00"],
+        "ad_share_percent": 90,
+        "ad_window_days": 3,
+        "ad_days_in_a_row": 0,
+    },
 }
 
 # Rows of tenant B that no path names, whose identifying text must never reach tenant A.

@@ -66,6 +66,10 @@ class Permission(StrEnum):
     # change and delete segments, rebuild the audience index.
     SEGMENTS_READ = "segments:read"
     SEGMENTS_MANAGE = "segments:manage"
+    # Moments (朋友圈): see the calendar, posts and their results; compose, schedule, cancel
+    # posts and set the posting hours and the ad rule.
+    MOMENTS_READ = "moments:read"
+    MOMENTS_MANAGE = "moments:manage"
     # Broadcasts (群发): see broadcasts and their results; compose, schedule, cancel and remind,
     # and set the tenant's quiet hours and frequency cap.
     BROADCASTS_READ = "broadcasts:read"
@@ -108,6 +112,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADD_FRIEND_WORK,
             Permission.SEGMENTS_READ,
             Permission.SEGMENTS_MANAGE,
+            Permission.MOMENTS_READ,
+            Permission.MOMENTS_MANAGE,
             Permission.BROADCASTS_READ,
             Permission.BROADCASTS_MANAGE,
             Permission.MATERIALS_READ,
@@ -175,6 +181,10 @@ TOKEN_SCOPES: dict[Permission, dict[Locale, str]] = {
     Permission.SEGMENTS_READ: {
         "zh-CN": "读取人群与人数",
         "en": "Read segments and count them",
+    },
+    Permission.MOMENTS_READ: {
+        "zh-CN": "读取朋友圈日历、内容与发表结果",
+        "en": "Read the Moments calendar, posts and their results",
     },
     Permission.BROADCASTS_READ: {
         "zh-CN": "读取群发与发送结果",

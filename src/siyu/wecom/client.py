@@ -25,6 +25,7 @@ from siyu.wecom import schemas
 from siyu.wecom.client_groups import GroupCalls
 from siyu.wecom.client_media import MediaCalls
 from siyu.wecom.client_messages import MassMessageCalls
+from siyu.wecom.client_moments import MomentCalls
 from siyu.wecom.errors import (
     NotAFriend,
     RateLimited,
@@ -44,7 +45,7 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 - a path, not a secret
 
 
-class WeComClient(GroupCalls, MediaCalls, MassMessageCalls):
+class WeComClient(GroupCalls, MediaCalls, MassMessageCalls, MomentCalls):
     def __init__(
         self,
         corp_id: str,

@@ -302,6 +302,66 @@ class WelcomeTemplateReply(Reply):
     video: dict[str, str] | None = None
 
 
+# --- Moments (客户朋友圈) ---------------------------------------------------------------------
+
+
+class MomentTaskCreated(Reply):
+    jobid: str = Field(min_length=1)
+
+
+class MomentUsers(WeComModel):
+    user_list: list[str] = []
+    department_list: list[int] = []
+
+
+class MomentTags(WeComModel):
+    tag_list: list[str] = []
+
+
+class MomentTaskOutcome(WeComModel):
+    errcode: int = 0
+    errmsg: str = "ok"
+    moment_id: str = ""
+    invalid_sender_list: MomentUsers = MomentUsers()
+    invalid_external_contact_list: MomentTags = MomentTags()
+
+
+class MomentTaskResult(Reply):
+    """``status`` 1 started, 2 in progress, 3 done (then ``result`` is there)."""
+
+    status: int
+    type: str = ""
+    result: MomentTaskOutcome | None = None
+
+
+class MomentText(WeComModel):
+    content: str = ""
+
+
+class MomentListItem(WeComModel):
+    moment_id: str
+    creator: str = ""
+    create_time: int
+    create_type: int = 0
+    visible_type: int = 1
+    text: MomentText = MomentText()
+
+
+class MomentList(Reply):
+    moment_list: list[MomentListItem] = []
+    next_cursor: str = ""
+
+
+class MomentTaskItem(WeComModel):
+    userid: str
+    publish_status: int
+
+
+class MomentTaskList(Reply):
+    task_list: list[MomentTaskItem] = []
+    next_cursor: str = ""
+
+
 class MediaUploaded(Reply):
     """``media/upload`` and ``media/upload_attachment``: a media id good for three days."""
 

@@ -83,6 +83,7 @@ export * from './groups'
 export * from './segments'
 export * from './keywords'
 export * from './behaviour'
+export * from './moments'
 export * from './materials'
 export * from './scripts'
 

@@ -34,7 +34,6 @@ import {
 
 /** Business domains that share the "coming in a later release" page until they are built. */
 export const UPCOMING_DOMAINS = [
-  'moments',
   'journeys',
   'orders',
   'analytics',
@@ -62,7 +61,6 @@ export const mainNav: NavItem[] = [
 
 /** Domains still to come, listed after the acquisition group. */
 export const upcomingNav: NavItem[] = [
-  { name: 'moments', path: '/moments', icon: Picture },
   { name: 'journeys', path: '/journeys', icon: Guide },
   { name: 'orders', path: '/orders', icon: Tickets },
   { name: 'analytics', path: '/analytics', icon: DataAnalysis },
@@ -89,6 +87,7 @@ export const audienceNav: NavItem[] = [
 /** 触达 / Reach: what is sent to customers and groups, and invitations into groups. */
 export const reachNav: NavItem[] = [
   { name: 'broadcasts', path: '/broadcasts', icon: Promotion, permission: 'broadcasts:read' },
+  { name: 'moments', path: '/moments', icon: Picture, permission: 'moments:read' },
   { name: 'playbooks', path: '/playbooks', icon: AlarmClock, permission: 'broadcasts:read' },
   { name: 'invitations', path: '/invitations', icon: Share, permission: 'broadcasts:read' },
 ]

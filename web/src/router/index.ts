@@ -200,6 +200,18 @@ const routes: RouteRecordRaw[] = [
         meta: { titleKey: 'segments.form.editTitle', permission: 'segments:manage' },
       },
       {
+        path: 'moments',
+        name: 'moments',
+        component: () => import('@/pages/MomentsPage.vue'),
+        meta: { titleKey: 'nav.moments', permission: 'moments:read' },
+      },
+      {
+        path: 'moments/:id(\\d+)',
+        name: 'moment',
+        component: () => import('@/pages/MomentDetailPage.vue'),
+        meta: { titleKey: 'moments.detail.title', permission: 'moments:read' },
+      },
+      {
         path: 'broadcasts',
         name: 'broadcasts',
         component: () => import('@/pages/BroadcastsPage.vue'),

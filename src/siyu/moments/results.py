@@ -1,0 +1,86 @@
+"""What became of a created post: WeCom's task result (the moment id, the accounts it refused)
+and each account's publish status. Never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from siyu import jobs
+from siyu.db import utcnow
+from siyu.jobs import PENDING as JOB_PENDING
+from siyu.jobs import Job
+from siyu.moments import repository
+from siyu.moments.models import FAILED, INVALID, PENDING, PUBLISHED, MomentResult
+from siyu.wecom import schemas as wecom_schemas
+
+SYNC_JOB = "moments.sync"
+
+
+def request_sync(session: Session, tenant_id: int, delay: dt.timedelta | None = None) -> int:
+    """A sync of the tenant's young posts that has not started yet, or a new one."""
+    waiting = session.scalar(
+        select(Job.id)
+        .where(Job.state == JOB_PENDING, Job.kind == SYNC_JOB, Job.tenant_id == tenant_id)
+        .limit(1)
+    )
+    if waiting is not None:
+        return waiting
+    run_after = utcnow() + delay if delay else None
+    return jobs.submit(
+        session, SYNC_JOB, {"tenant_id": tenant_id}, tenant_id=tenant_id, run_after=run_after
+    )
+
+
+def record_task_result(
+    session: Session, tenant_id: int, post_id: int, result: wecom_schemas.MomentTaskOutcome
+) -> str | None:
+    """WeCom finished building the task: its moment id, or why it failed. Returns the id."""
+    post = repository.get_post(session, tenant_id, post_id)
+    if post is None:
+        return None
+    now = utcnow()
+    if result.errcode != 0 or not result.moment_id:
+        post.state, post.updated_at = FAILED, now
+        post.error = (
+            f"企业微信未能创建任务 WeCom refused the task: {result.errcode} {result.errmsg}"
+        )
+        return None
+    post.moment_id, post.updated_at = result.moment_id, now
+    post.invalid_userids = list(result.invalid_sender_list.user_list)
+    for userid in post.invalid_userids:
+        row = session.get(MomentResult, (post.id, userid))
+        if row is None:
+            session.add(
+                MomentResult(
+                    tenant_id=tenant_id,
+                    post_id=post.id,
+                    userid=userid,
+                    status=INVALID,
+                    synced_at=now,
+                )
+            )
+    return post.moment_id
+
+
+def apply_tasks(
+    session: Session, tenant_id: int, post_id: int, tasks: list[wecom_schemas.MomentTaskItem]
+) -> None:
+    """Each account's publish status as WeCom lists it now; the first time an account is seen
+    published is kept as when it published."""
+    post = repository.get_post(session, tenant_id, post_id)
+    if post is None:
+        return
+    now = utcnow()
+    for task in tasks:
+        row = session.get(MomentResult, (post.id, task.userid))
+        if row is None:
+            row = MomentResult(tenant_id=tenant_id, post_id=post.id, userid=task.userid)
+            row.status = PENDING
+            session.add(row)
+        if task.publish_status == 1 and row.status != PUBLISHED:
+            row.status, row.published_at = PUBLISHED, now
+        row.synced_at = now
+    post.results_synced_at = now
