@@ -146,9 +146,7 @@ class BroadcastRecipient(IdMixin, TenantMixin, Base):
     # Millions of rows a broadcast, written by COPY: no index of its own on tenant_id (the
     # (tenant, at) one leads with it) and no foreign key to check per row (broadcasts are never
     # deleted but with their tenant, whose key cascades).
-    tenant_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tenants.id", ondelete="CASCADE")
-    )
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"))
     broadcast_id: Mapped[int] = mapped_column(BigId)
     task_id: Mapped[int | None] = mapped_column(BigId)
     customer_id: Mapped[int | None] = mapped_column(BigId)
