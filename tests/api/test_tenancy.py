@@ -28,6 +28,7 @@ from siyu.tags.models import Tag, TaggingRun, TagGroup
 from siyu.tenants.models import Tenant
 from tests.addfriend.factories import add_tasks, make_list
 from tests.autotag.factories import make_keyword_rule
+from tests.broadcasts.factories import make_broadcast, make_invitation, make_playbook
 from tests.factories import (
     make_behaviour_rule,
     make_channel_code,
@@ -94,6 +95,9 @@ ID_FACTORIES: dict[str, Callable[[Session, Tenant], int]] = {
     "script_task_id": lambda session, tenant: make_task(session, tenant, MARKER).id,
     "sequence_run_id": lambda session, tenant: _first(session, SequenceRun, tenant),
     "post_id": lambda session, tenant: make_moment_post(session, tenant, MARKER).id,
+    "broadcast_id": lambda session, tenant: make_broadcast(session, tenant, MARKER).id,
+    "playbook_id": lambda session, tenant: make_playbook(session, tenant, MARKER).id,
+    "invitation_id": lambda session, tenant: make_invitation(session, tenant, MARKER).id,
 }
 
 
@@ -156,6 +160,45 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "reassignAddFriendTasks": {"from_userid": "staff01", "to_userids": ["staff02"]},
     "countSegmentRule": {"rule": {"field": "city", "op": "eq", "value": "上海"}},
     "previewSegmentRule": {"rule": {"field": "city", "op": "eq", "value": "上海"}},
+    "createBroadcast": {
+        "name": "A 的群发",
+        "text": "changed by tenant A",
+        "audience": {"kind": "staff", "userids": ["a-staff"]},
+    },
+    "updateBroadcast": {
+        "name": "changed by A",
+        "text": "changed by tenant A",
+        "audience": {"kind": "staff", "userids": ["a-staff"]},
+    },
+    "countBroadcastAudience": {
+        "chat_type": "single",
+        "audience": {"kind": "staff", "userids": ["a-staff"]},
+    },
+    "saveReachSettings": {
+        "quiet_start": "22:00",
+        "quiet_end": "08:00",
+        "cap_count": 3,
+        "cap_days": 7,
+        "wecom_policy": "month",
+    },
+    "createPlaybook": {
+        "name": "A 的群日历",
+        "audience": {"kind": "groups", "group_ids": [], "owner_userids": []},
+        "enabled": False,
+        "posts": [{"at": "08:30", "text": "changed by tenant A"}],
+    },
+    "updatePlaybook": {
+        "name": "changed by A",
+        "audience": {"kind": "groups", "group_ids": [], "owner_userids": []},
+        "enabled": False,
+        "posts": [{"at": "08:30", "text": "changed by tenant A"}],
+    },
+    "createInvitation": {
+        "name": "A 的邀请",
+        "audience": {"kind": "tags", "tag_ids": [1], "match": "any"},
+        "code_id": 1,
+        "text": "changed by tenant A",
+    },
     "createSegment": {
         "name": "A 的人群",
         "rule": {"field": "follow", "op": "eq", "value": "friend"},
