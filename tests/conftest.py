@@ -19,7 +19,7 @@ os.environ.setdefault("SIYU_ENV", "dev")
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, select, text  # noqa: E402
+from sqlalchemy import Engine, delete, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from siyu import (  # noqa: E402
@@ -47,6 +47,21 @@ jobs.load_task_modules()
 
 def _database_url() -> str:
     return TEST_DATABASE_URL or f"sqlite:///{Path(_var_dir) / 'test.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[None]:
+    """Argon2 with its production cost takes a tenth of a second a hash, and every sign-in and
+    seeded member pays it: tests hash with the lowest cost instead (the hashes still verify
+    the same way, their parameters travel with them)."""
+    from argon2 import PasswordHasher
+
+    from siyu.auth import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
 
 
 @pytest.fixture(scope="session")
@@ -152,6 +167,7 @@ def run_jobs(database: Database) -> RunJobs:
 # --- Siyu wired to the WeCom sandbox, in process -------------------------------------------
 
 SANDBOX = "http://sandbox.test"
+REACH_DEMO_JOBS = ("broadcasts.demo", "invitations.demo", "moments.demo", "scripts.demo")
 PASSWORD = "demo-password-for-tests"
 
 
@@ -178,7 +194,11 @@ class World:
 
 @pytest.fixture
 def world(
-    database: Database, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Database,
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[World]:
     settings = Settings(wecom_base_url=SANDBOX)
     siyu = TestClient(create_app(settings, database), raise_server_exceptions=False)
@@ -188,6 +208,10 @@ def world(
     with siyu, TestClient(sandbox_app, base_url=SANDBOX) as sandbox:
         monkeypatch.setattr(service, "_shared_http", lambda: sandbox)
         result = demo.seed(session, password=PASSWORD)
+        if request.node.get_closest_marker("reach_demo") is None:
+            # The demo's broadcasts, Moments, invitations and script runs send through the
+            # sandbox whenever a test runs its jobs: only the tests of that demo want them.
+            session.execute(delete(Job).where(Job.kind.in_(REACH_DEMO_JOBS)))
         session.commit()
         connection = service.get(session, result.tenant_id)
         assert connection is not None

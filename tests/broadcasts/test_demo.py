@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,8 @@ from siyu.broadcasts.models import Broadcast, BroadcastTask
 from siyu.customers import service as customers
 from siyu.db import Database
 from tests.conftest import RunJobs, World
+
+pytestmark = pytest.mark.reach_demo
 
 
 def test_the_demo_has_a_week_sent_some_to_come_and_one_cancelled(

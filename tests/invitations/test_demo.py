@@ -3,6 +3,7 @@ what ``siyu up`` does with it: the staff send it, a few of the invited join thro
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,8 @@ from siyu.db import Database
 from siyu.invitations import demo
 from siyu.invitations.models import Invitation
 from tests.conftest import RunJobs, World
+
+pytestmark = pytest.mark.reach_demo
 
 API = "/api/v1"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,8 @@ from siyu.moments import demo, service
 from siyu.moments.calendar import TZ
 from siyu.moments.models import MomentPost
 from tests.conftest import RunJobs, World
+
+pytestmark = pytest.mark.reach_demo
 
 API = "/api/v1"
 

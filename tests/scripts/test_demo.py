@@ -3,6 +3,7 @@ run started three days ago whose staff have tasks, some done."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,8 @@ from siyu.materials.models import Material
 from siyu.scripts import demo as scripts_demo
 from siyu.scripts.models import Script, ScriptCategory, ScriptTask, SequenceRun
 from tests.conftest import RunJobs, World
+
+pytestmark = pytest.mark.reach_demo
 
 API = "/api/v1"
 
