@@ -18,10 +18,12 @@ os.environ["SIYU_JOBS_BACKEND"] = "memory"
 os.environ.setdefault("SIYU_ENV", "dev")
 
 import pytest  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, delete, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from siyu import app as siyu_app  # noqa: E402
 from siyu import (  # noqa: E402
     demo,
     jobs,
@@ -35,6 +37,7 @@ from siyu.sandbox.demo import DEMO_CORP  # noqa: E402
 from siyu.sandbox.server import create_sandbox_app  # noqa: E402
 from siyu.segments import live as segments_live  # noqa: E402
 from siyu.wecom import service  # noqa: E402
+from siyu.wecom.intake import CallbackIntake  # noqa: E402
 from siyu.wecom.models import WeComConnection  # noqa: E402
 from tests.helpers import login  # noqa: E402
 
@@ -109,11 +112,25 @@ def settings() -> Settings:
     return get_settings()
 
 
+_APPS: dict[tuple[int, int], FastAPI] = {}
+
+
 @pytest.fixture
 def app_client(database: Database, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings, database)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+    """Siyu's API on this test's database. Building the routes takes half a second, so one app
+    serves every test with the same settings and routers; each test gives it its database and a
+    callback intake of its own."""
+    key = (id(settings), id(siyu_app.DOMAIN_ROUTERS))
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(settings, database)
+    app.state.database = database
+    intake = app.state.intake = CallbackIntake(database)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        intake.stop()
 
 
 @pytest.fixture
