@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu import jobs
-from siyu.db import Database
+from siyu.db import Database, utcnow
 from siyu.jobs import Job
 from siyu.sandbox.demo import DEMO_CORP
 from siyu.staff.models import Department, StaffAccount
@@ -111,7 +111,9 @@ def _run_due_jobs(database: Database) -> list[str]:
     while True:
         with database.factory() as session:
             due = session.execute(
-                select(Job.id, Job.kind).where(Job.state == "pending").order_by(Job.id)
+                select(Job.id, Job.kind)
+                .where(Job.state == "pending", Job.run_after <= utcnow())
+                .order_by(Job.id)
             ).all()
         if not due:
             return ran
