@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_segments import _api, _ready
 
-NAME = "门店群 · 每日节奏"
+NAME = "门店群 · 新品节奏"
 
 
 def test_a_group_playbook_is_made_and_waits_for_its_times(page: Page) -> None:
