@@ -82,84 +82,37 @@ def seed(session: Session, *, password: str) -> SeedResult:
     customers.start_sync(session, tenant.id)
     # Its customer groups, and a group code over two of them once they are synced.
     groups.start_sync(session, tenant.id)
-    jobs.submit(
-        session,
-        "groups.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"groups-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "groups.demo", "groups-demo")
     # Its stores and regions, with the team assigned once the syncs above have run.
-    jobs.submit(
-        session,
-        "stores.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"stores-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "stores.demo", "stores-demo")
     # Channel codes on the channels its customers came by, and a default welcome.
-    jobs.submit(
-        session,
-        "codes.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"codes-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "codes.demo", "codes-demo")
     # A list of last year's buyers for two shop assistants to add, a few days under way.
-    jobs.submit(
-        session,
-        "addfriend.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"add-friend-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "addfriend.demo", "add-friend-demo")
     # Audiences its operators keep (人群), counted as the customers come in.
     segments.seed(session, tenant.id)
-    jobs.submit(
-        session,
-        "autotag.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"autotag-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "autotag.demo", "autotag-demo")
     # Its Moments calendar: last weekend, this week and next, once the syncs above have run.
-    jobs.submit(
-        session,
-        "moments.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"moments-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "moments.demo", "moments-demo")
     # A calendar of posts to its customer groups (群日历).
     playbooks.seed(session, tenant.id)
     # A week of broadcasts (群发) to those audiences, and a few to come.
-    jobs.submit(
-        session,
-        "broadcasts.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"broadcasts-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "broadcasts.demo", "broadcasts-demo")
     # An invitation of its newest friends into the groups of its group code (拉群邀请).
-    jobs.submit(
-        session,
-        "invitations.demo",
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"invitations-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, "invitations.demo", "invitations-demo")
     # Its material library and scripts, and a 7-day promotion started for the newest friends
     # once they are synced (so its staff have tasks).
     materials.seed(session, tenant.id)
     scripts.seed_library(session, tenant.id)
-    jobs.submit(
-        session,
-        scripts.DEMO_JOB,
-        {"tenant_id": tenant.id},
-        tenant_id=tenant.id,
-        key=f"scripts-demo:{tenant.id}",
-    )
+    _demo_job(session, tenant.id, scripts.DEMO_JOB, "scripts-demo")
     return SeedResult(created=True, tenant_id=tenant.id)
+
+
+def _demo_job(session: Session, tenant_id: int, kind: str, name: str) -> None:
+    """A demo job of the tenant, once (keyed by its name and the tenant)."""
+    jobs.submit(
+        session, kind, {"tenant_id": tenant_id}, tenant_id=tenant_id, key=f"{name}:{tenant_id}"
+    )
 
 
 def connect_to_sandbox(session: Session, actor: Principal) -> None:

@@ -10,12 +10,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from siyu.broadcasts import service as broadcasts
-from siyu.broadcasts.demo import DEMO_JOB
 from siyu.broadcasts.models import Broadcast
 from siyu.customers import service as customers
 from siyu.customers.models import Customer
 from siyu.db import Database
-from siyu.jobs import Job
 from siyu.playbooks.models import Playbook
 from tests.conftest import RunJobs, World
 
@@ -24,11 +22,9 @@ API = "/api/v1"
 
 @pytest.fixture
 def ready(world: World, database: Database, run_jobs: RunJobs) -> World:
-    """Without the demo's week of broadcasts (tests/broadcasts/test_demo.py has it) and its
-    group playbook."""
+    """Without the demo's group playbook (its week of broadcasts is left out by the world)."""
     world.verify_callback_url()
     with database.transaction() as session:
-        session.execute(delete(Job).where(Job.kind == DEMO_JOB))
         session.execute(delete(Broadcast).where(Broadcast.source.startswith("playbook:")))
         session.execute(delete(Playbook))
         customers.start_sync(session, world.connection.tenant_id)
