@@ -28,7 +28,6 @@ from siyu.broadcasts.models import (
     R_FAILED,
     R_NOT_FRIEND,
     R_PLANNED,
-    R_WAITING,
     SENDING,
     SENT,
     T_CREATED,
@@ -133,8 +132,7 @@ def send(
     to: list[str] | None = None,
 ) -> bool:
     """Create one claimed task in WeCom and record what happened. ``to``: its addresses, when
-    the caller read them already. Answers whether WeCom made the task (its recipients are then
-    still ``planned``: :func:`mark_waiting` moves them, a batch at a time)."""
+    the caller read them already. Answers whether WeCom made the task."""
     if to is None:
         with database.factory() as session:
             to = addresses(session, task, message.chat_type)
@@ -179,23 +177,9 @@ def send(
             task.id,
             answer.msgid,
             answer.fail_list,
-            waiting=False,
             claim=task.claim,
         )
     return True
-
-
-def mark_waiting(session: Session, task_ids: list[int]) -> None:
-    """Recipients of created tasks wait for their sender to confirm."""
-    if task_ids:
-        session.execute(
-            update(BroadcastRecipient)
-            .where(
-                BroadcastRecipient.task_id.in_(task_ids),
-                BroadcastRecipient.status == R_PLANNED,
-            )
-            .values(status=R_WAITING)
-        )
 
 
 def record(
@@ -205,18 +189,15 @@ def record(
     msgid: str,
     fail_list: list[str],
     *,
-    waiting: bool = True,
     claim: str | None = None,
 ) -> None:
-    """A task WeCom made: its msgid; recipients WeCom refused are not (any more) friends; with
-    ``waiting`` the others wait for the sender at once. With ``claim``, only while the task is
-    still this attempt's."""
+    """A task WeCom made: its msgid (its recipients, still ``planned``, now wait for the
+    sender); those WeCom refused are not (any more) friends. With ``claim``, only while the
+    task is still this attempt's."""
     if not _finish(session, task_id, T_CREATED, claim=claim, msgid=msgid):
         return
     if fail_list:
         _mark_addresses(session, message, task_id, fail_list, R_NOT_FRIEND)
-    if waiting:
-        _mark(session, task_id, R_PLANNED, R_WAITING)
 
 
 def _finish(

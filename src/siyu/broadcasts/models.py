@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +23,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
+    literal,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,9 +49,11 @@ T_PLANNED, T_SENDING, T_CREATED, T_FAILED, T_CANCELLED = (
     "cancelled",
 )
 
-# A recipient's outcome.
+# A recipient's outcome. A recipient stays ``planned`` until WeCom reports what became of it: the
+# row is not rewritten when its task is made (a million rows a broadcast); it is *shown* as
+# ``waiting`` once its task is created (:func:`shown_status`).
 R_PLANNED = "planned"  # in a task not yet created
-R_WAITING = "waiting"  # in a created task; the sender has not sent it yet
+R_WAITING = "waiting"  # in a created task; the sender has not sent it yet (shown, not stored)
 R_SENT = "sent"
 R_NOT_FRIEND = "not_friend"  # WeCom: no longer the sender's friend (or not a member any more)
 R_OVER_LIMIT = "over_limit"  # WeCom's receive limit (or predicted from Siyu's own record)
@@ -143,10 +149,10 @@ class BroadcastRecipient(IdMixin, TenantMixin, Base):
         Index("ix_broadcast_recipients_at", "tenant_id", "at"),
     )
 
-    # Millions of rows a broadcast, written by COPY: no index of its own on tenant_id (the
-    # (tenant, at) one leads with it) and no foreign key to check per row (broadcasts are never
-    # deleted but with their tenant, whose key cascades).
-    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"))
+    # Millions of rows a broadcast, written in one statement: no index of its own on tenant_id
+    # (the (tenant, at) one leads with it) and no foreign key to check per row, to the tenant or
+    # the broadcast: Siyu deletes neither.
+    tenant_id: Mapped[int] = mapped_column(BigId)
     broadcast_id: Mapped[int] = mapped_column(BigId)
     task_id: Mapped[int | None] = mapped_column(BigId)
     customer_id: Mapped[int | None] = mapped_column(BigId)
@@ -171,3 +177,18 @@ class ReachSettings(IdMixin, TenantMixin, Base):
     # month (days in the month per month, WeCom's default), week (7 a week), day (1 a day)
     wecom_policy: Mapped[str] = mapped_column(String(8), default="month")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def shown_status() -> ColumnElement[str]:
+    """A recipient's outcome as people see it: ``planned`` in a task WeCom made is ``waiting``
+    for its sender. The query must outer-join :data:`TASK_OF_RECIPIENT`."""
+    return case(
+        (
+            and_(BroadcastRecipient.status == R_PLANNED, BroadcastTask.state == T_CREATED),
+            literal(R_WAITING),
+        ),
+        else_=BroadcastRecipient.status,
+    )
+
+
+TASK_OF_RECIPIENT = BroadcastTask.id == BroadcastRecipient.task_id

@@ -7,8 +7,10 @@ sender into tasks of at most WeCom's per-call number of recipients. Recipients a
 written in the planning transaction: the unique (broadcast, sender, chunk) of each task is the
 idempotency key of the WeCom call that later creates it.
 
-Built for big audiences: customer ids stream from the audience index in batches, the rest lives
-in flat arrays (a few bytes per recipient), and PostgreSQL receives the recipients by COPY.
+Built for big audiences. On PostgreSQL no customer passes through Python: the audience index's
+ids arrive by COPY in a temporary table and each step is one statement over all of them. SQLite
+streams the customers' follows in batches and keeps the plan in flat arrays (a few bytes per
+recipient).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, cast
 import numpy as np
 import psycopg
 from pyroaring import BitMap
-from sqlalchemy import BigInteger, String, Table, bindparam, func, insert, select, text
+from sqlalchemy import String, Table, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,7 @@ from siyu.broadcasts.models import (
     R_PLANNED,
     R_SENT,
     REACHING,
+    T_PLANNED,
     Broadcast,
     BroadcastRecipient,
     BroadcastTask,
@@ -45,29 +48,55 @@ from siyu.staff.models import StaffAccount
 
 CUSTOMER_CHUNK = 10_000  # external_userid per add_msg_template call
 GROUP_CHUNK = 2_000  # chat_id_list per call
-PG_BATCH, SQLITE_BATCH = 50_000, 5_000
+BATCH = 5_000  # customers per query of their follows
 COPY_BLOCK = 100_000
-NULL = "\\N"
 STATUSES = (R_PLANNED, R_OVER_CAP, R_OVER_LIMIT, R_NO_SENDER)
 PLANNED, OVER_CAP, OVER_LIMIT, NO_SENDER = range(4)
 
-_BIGINT_ARRAY = ARRAY(BigInteger)
-# One row per batch: the customers with a friend among the senders, and the sender chosen for
-# each (the owner account if it is one, else the account that added them last).
-_CHOSEN_PG = text(
-    "SELECT array_agg(customer_id ORDER BY customer_id), array_agg(userid ORDER BY customer_id)"
-    " FROM (SELECT DISTINCT ON (f.customer_id) f.customer_id, f.userid FROM follows f"
+# PostgreSQL plans a customer broadcast in its own tables, no customer passing through Python:
+# the audience arrives by COPY, then each step is one statement over the whole audience.
+_PG_HELD = text(
+    "CREATE TEMP TABLE plan_held ON COMMIT DROP AS"
+    " SELECT customer_id,"
+    " count(*) FILTER (WHERE at >= :since AND status = ANY(:reaching)) >= :cap AS capped,"
+    " count(*) FILTER (WHERE at >= :window AND status = :sent) >= :limit AS limited"
+    " FROM broadcast_recipients WHERE tenant_id = :tenant AND at >= least(:since, :window)"
+    " AND broadcast_id <> :broadcast AND customer_id IS NOT NULL GROUP BY customer_id"
+).bindparams(bindparam("reaching", type_=ARRAY(String)))
+# Each customer's sender (the owner account if it is an active sender and a friend, else the
+# sender who added them last), their status, and for the planned their chunk: the position
+# among the sender's planned customers // the chunk size. Rows come out by sender and customer.
+_PG_ROWS = text(
+    "CREATE TEMP TABLE plan_rows ON COMMIT DROP AS"
+    " WITH chosen AS (SELECT DISTINCT ON (f.customer_id) f.customer_id, f.userid"
+    " FROM plan_audience a JOIN follows f ON f.customer_id = a.customer_id"
     " JOIN customers c ON c.id = f.customer_id"
-    " WHERE f.tenant_id = :tenant AND f.status = 'friend' AND f.customer_id = ANY(:ids)"
-    " AND f.userid = ANY(:senders)"
+    " JOIN staff_accounts s ON s.tenant_id = f.tenant_id AND s.userid = f.userid"
+    " AND s.status = 'active' AND s.customer_contact"
+    " WHERE f.tenant_id = :tenant AND f.status = 'friend'"
     " ORDER BY f.customer_id, coalesce(f.userid = c.owner_userid, false) DESC,"
-    " f.added_at DESC) chosen"
-).bindparams(bindparam("ids", type_=ARRAY(BigInteger)), bindparam("senders", type_=ARRAY(String)))
-_FOLLOWS_PG = text(
-    "SELECT f.customer_id, f.userid, c.owner_userid FROM follows f "
-    "JOIN customers c ON c.id = f.customer_id "
-    "WHERE f.tenant_id = :tenant AND f.status = 'friend' AND f.customer_id = ANY(:ids) "
-    "ORDER BY f.customer_id, f.added_at DESC"
+    " f.added_at DESC),"
+    " judged AS (SELECT a.customer_id, coalesce(ch.userid, '') AS sender,"
+    " CASE WHEN ch.userid IS NULL THEN :no_sender WHEN h.limited THEN :over_limit"
+    " WHEN h.capped THEN :over_cap ELSE :planned END AS status"
+    " FROM plan_audience a LEFT JOIN chosen ch ON ch.customer_id = a.customer_id"
+    " LEFT JOIN plan_held h ON h.customer_id = a.customer_id)"
+    " SELECT customer_id, sender, status, CASE WHEN status = :planned THEN"
+    " (row_number() OVER (PARTITION BY sender, status ORDER BY customer_id) - 1) / :chunk"
+    " END AS chunk FROM judged"
+)
+_PG_TASKS = text(
+    "INSERT INTO broadcast_tasks (tenant_id, broadcast_id, sender, chunk, recipients, state,"
+    " claim, rate_limited, confirmed, reminders, error)"
+    " SELECT :tenant, :broadcast, sender, chunk, count(*), :task_planned, '', 0, false,"
+    " CAST('[]' AS jsonb), '' FROM plan_rows WHERE status = :planned"
+    " GROUP BY sender, chunk ORDER BY sender, chunk"
+)
+_PG_RECIPIENTS = text(
+    "INSERT INTO broadcast_recipients (tenant_id, broadcast_id, task_id, customer_id, sender,"
+    " status, at) SELECT :tenant, :broadcast, t.id, r.customer_id, r.sender, r.status, :now"
+    " FROM plan_rows r LEFT JOIN broadcast_tasks t ON t.broadcast_id = :broadcast"
+    " AND t.sender = r.sender AND t.chunk = r.chunk"
 )
 
 
@@ -91,52 +120,67 @@ def plan(session: Session, broadcast: Broadcast, now: dt.datetime) -> dict[str, 
         return plan_.write(session, broadcast, now, "group_id", GROUP_CHUNK)
     ids = audiences.customers(session, broadcast.tenant_id, audiences.parse(broadcast.audience))
     since = now - dt.timedelta(days=settings.cap_days)
+    if session.get_bind().dialect.name == "postgresql":
+        held = {
+            "since": since,
+            "cap": settings.cap_count,
+            "window": window,
+            "limit": limit,
+            "reaching": list(REACHING),
+            "sent": R_SENT,
+        }
+        return _plan_on_postgres(session, broadcast, now, ids, held)
     capped = _at_least(session, broadcast, "customer_id", since, REACHING, settings.cap_count)
     limited = _at_least(session, broadcast, "customer_id", window, (R_SENT,), limit)
     plan_ = Plan()
-    if session.get_bind().dialect.name == "postgresql":
-        chosen, users = _choose_on_postgres(session, broadcast.tenant_id, ids, senders, plan_)
-        codes = np.full(len(chosen), PLANNED, dtype=np.int8)
-        codes[np.isin(chosen, np.array(capped.to_array(), dtype=np.int64))] = OVER_CAP
-        codes[np.isin(chosen, np.array(limited.to_array(), dtype=np.int64))] = OVER_LIMIT
-        plan_.add_many(chosen, users, codes)
-        seen = BitMap(chosen.astype(np.uint32))
-    else:
-        seen = BitMap()
-        for customer_id, sender in choose_senders(session, broadcast.tenant_id, ids, senders):
-            seen.add(customer_id)
-            if customer_id in limited:
-                plan_.add(customer_id, sender, OVER_LIMIT)
-            elif customer_id in capped:
-                plan_.add(customer_id, sender, OVER_CAP)
-            else:
-                plan_.add(customer_id, sender, PLANNED)
+    seen = BitMap()
+    for customer_id, sender in choose_senders(session, broadcast.tenant_id, ids, senders):
+        seen.add(customer_id)
+        if customer_id in limited:
+            plan_.add(customer_id, sender, OVER_LIMIT)
+        elif customer_id in capped:
+            plan_.add(customer_id, sender, OVER_CAP)
+        else:
+            plan_.add(customer_id, sender, PLANNED)
     for customer_id in ids - seen:
         plan_.add(customer_id, "", NO_SENDER)
     return plan_.write(session, broadcast, now, "customer_id", CUSTOMER_CHUNK)
 
 
-def _choose_on_postgres(
-    session: Session, tenant_id: int, ids: BitMap, senders: set[str], plan_: Plan
-) -> tuple[Any, Any]:
-    """:func:`choose_senders` done by PostgreSQL, a batch of customers per query, as arrays:
-    the customers and their senders' positions in ``plan_``."""
+def _plan_on_postgres(
+    session: Session, broadcast: Broadcast, now: dt.datetime, ids: BitMap, held: dict[str, Any]
+) -> dict[str, int]:
+    """:func:`plan` for customers, done by PostgreSQL in the planning transaction, over
+    temporary tables of its own."""
+    keys = {"tenant": broadcast.tenant_id, "broadcast": broadcast.id}
+    # Sorts of a whole audience: in memory for this transaction rather than through disk.
+    session.execute(text("SET LOCAL work_mem = '128MB'"))
+    session.execute(text("CREATE TEMP TABLE plan_audience (customer_id bigint) ON COMMIT DROP"))
+    raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
     everyone = np.array(ids.to_array(), dtype=np.int64)
-    accounts = sorted(senders)
-    position = {name: plan_.position(name) for name in accounts}
-    parts: list[Any] = []
-    users: list[Any] = []
-    for start in range(0, len(everyone), PG_BATCH):
-        part = everyone[start : start + PG_BATCH].tolist()
-        found, chosen = session.execute(
-            _CHOSEN_PG, {"tenant": tenant_id, "ids": part, "senders": accounts}
-        ).one()
-        if found:
-            parts.append(np.array(found, dtype=np.int64))
-            users.append(np.fromiter((position[u] for u in chosen), np.int32, len(chosen)))
-    if not parts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
-    return np.concatenate(parts), np.concatenate(users)
+    with raw.cursor() as cursor, cursor.copy("COPY plan_audience FROM STDIN") as copy:
+        for start in range(0, len(everyone), COPY_BLOCK):
+            block = everyone[start : start + COPY_BLOCK].tolist()
+            copy.write("".join(f"{customer_id}\n" for customer_id in block))
+    del everyone
+    session.execute(text("ANALYZE plan_audience"))
+    session.execute(_PG_HELD, {**keys, **held})
+    statuses = {
+        "planned": R_PLANNED,
+        "no_sender": R_NO_SENDER,
+        "over_limit": R_OVER_LIMIT,
+        "over_cap": R_OVER_CAP,
+    }
+    session.execute(_PG_ROWS, {**keys, **statuses, "chunk": CUSTOMER_CHUNK})
+    session.execute(_PG_TASKS, {**keys, "planned": R_PLANNED, "task_planned": T_PLANNED})
+    session.execute(_PG_RECIPIENTS, {**keys, "now": now})
+    rows = session.execute(text("SELECT status, count(*) FROM plan_rows GROUP BY status"))
+    counts = {str(status): int(n) for status, n in rows}
+    counts["total"] = sum(counts.values())
+    broadcast.counts = counts
+    # Another broadcast may be planned in the same transaction.
+    session.execute(text("DROP TABLE plan_rows, plan_held, plan_audience"))
+    return counts
 
 
 def active_senders(session: Session, tenant_id: int) -> set[str]:
@@ -174,26 +218,17 @@ def choose_senders(
 def _follows(session: Session, tenant_id: int, ids: BitMap) -> Iterator[tuple[int, str, str]]:
     """Friend follows of the customers, by customer, the latest added first."""
     everyone = ids.to_array()
-    postgres = session.get_bind().dialect.name == "postgresql"
-    batch = PG_BATCH if postgres else SQLITE_BATCH
-    for start in range(0, len(everyone), batch):
-        part = everyone[start : start + batch]
-        if postgres:
-            rows: Any = session.execute(
-                _FOLLOWS_PG.bindparams(bindparam("ids", type_=_BIGINT_ARRAY)),
-                {"tenant": tenant_id, "ids": list(part)},
+    for start in range(0, len(everyone), BATCH):
+        rows = session.execute(
+            select(Follow.customer_id, Follow.userid, Customer.owner_userid)
+            .join(Customer, Customer.id == Follow.customer_id)
+            .where(
+                Follow.tenant_id == tenant_id,
+                Follow.status == FRIEND,
+                Follow.customer_id.in_(list(everyone[start : start + BATCH])),
             )
-        else:
-            rows = session.execute(
-                select(Follow.customer_id, Follow.userid, Customer.owner_userid)
-                .join(Customer, Customer.id == Follow.customer_id)
-                .where(
-                    Follow.tenant_id == tenant_id,
-                    Follow.status == FRIEND,
-                    Follow.customer_id.in_(list(part)),
-                )
-                .order_by(Follow.customer_id, Follow.added_at.desc())
-            )
+            .order_by(Follow.customer_id, Follow.added_at.desc())
+        )
         for customer_id, userid, owner in rows:
             yield int(customer_id), userid, owner or ""
 
@@ -242,22 +277,6 @@ class Plan:
         self.senders.append(position)
         self.codes.append(code)
 
-    def position(self, sender: str) -> int:
-        found = self.index.get(sender)
-        if found is None:
-            found = self.index[sender] = len(self.names)
-            self.names.append(sender)
-        return found
-
-    def add_many(self, targets: Any, positions: Any, codes: Any) -> None:
-        """Many recipients at once: target ids, their senders' positions (:meth:`position`),
-        their status codes."""
-        if not len(targets):
-            return
-        self.targets.frombytes(np.asarray(targets, dtype=np.int64).tobytes())
-        self.senders.frombytes(positions.astype(np.int32).tobytes())
-        self.codes.frombytes(np.asarray(codes, dtype=np.int8).tobytes())
-
     def write(
         self, session: Session, broadcast: Broadcast, now: dt.datetime, column: str, chunk: int
     ) -> dict[str, int]:
@@ -303,7 +322,7 @@ class Plan:
                 "sender": self.names[int(key >> 32)],
                 "chunk": int(key & 0xFFFFFFFF),
                 "recipients": int(size),
-                "state": "planned",
+                "state": T_PLANNED,
                 "claim": "",
                 "rate_limited": 0,
                 "confirmed": False,
@@ -331,32 +350,6 @@ def _insert_recipients(
     tasks: Any,
     names: list[str],
 ) -> None:
-    columns = ("tenant_id", "broadcast_id", "task_id", column, "sender", "status", "at")
-    if session.get_bind().dialect.name == "postgresql":
-        raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
-        statement = f"COPY broadcast_recipients ({', '.join(columns)}) FROM STDIN"
-        head = f"{broadcast.tenant_id}\t{broadcast.id}\t"
-        stamp = now.isoformat()
-        tails = {
-            (sender, code): f"\t{_copy_text(names[sender])}\t{STATUSES[code]}\t{stamp}\n"
-            for sender, code in set(zip(senders.tolist(), codes.tolist(), strict=True))
-        }
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for start in range(0, len(targets), COPY_BLOCK):
-                end = start + COPY_BLOCK
-                copy.write(
-                    "".join(
-                        f"{head}{task or NULL}\t{target}{tails[(sender, code)]}"
-                        for target, sender, code, task in zip(
-                            targets[start:end].tolist(),
-                            senders[start:end].tolist(),
-                            codes[start:end].tolist(),
-                            tasks[start:end].tolist(),
-                            strict=True,
-                        )
-                    )
-                )
-        return
     table = cast(Table, BroadcastRecipient.__table__)
     rows = [
         {
@@ -374,10 +367,3 @@ def _insert_recipients(
     ]
     for start in range(0, len(rows), 5000):
         session.execute(insert(table), rows[start : start + 5000])
-
-
-def _copy_text(value: str) -> str:
-    """A value in COPY's text format."""
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )

@@ -4,19 +4,25 @@ recipients page by page, and the whole as an Excel workbook."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from siyu.api.deps import DbSession, Paging
 from siyu.api.errors import responses
 from siyu.api.files import download, temp_path
 from siyu.auth.api import AUTH
 from siyu.broadcasts.api import Read, get_broadcast, out
-from siyu.broadcasts.models import RECIPIENT_STATUSES, BroadcastRecipient, BroadcastTask
+from siyu.broadcasts.models import (
+    RECIPIENT_STATUSES,
+    TASK_OF_RECIPIENT,
+    BroadcastRecipient,
+    BroadcastTask,
+    shown_status,
+)
 from siyu.broadcasts.schemas import RecipientPage, RecipientRow, Results, SenderRow, TaskOut
 from siyu.customers.models import Customer
 from siyu.errors import NotFound
@@ -74,10 +80,12 @@ def results(session: DbSession, principal: Read, broadcast_id: int) -> Results:
         )
     )
     by_sender: dict[str, dict[str, int]] = defaultdict(dict)
+    shown = shown_status()
     for sender, status, count in session.execute(
-        select(BroadcastRecipient.sender, BroadcastRecipient.status, func.count())
+        select(BroadcastRecipient.sender, shown, func.count())
+        .outerjoin(BroadcastTask, TASK_OF_RECIPIENT)
         .where(BroadcastRecipient.broadcast_id == broadcast.id)
-        .group_by(BroadcastRecipient.sender, BroadcastRecipient.status)
+        .group_by(BroadcastRecipient.sender, shown)
     ):
         by_sender[sender][status] = int(count)
     names = _names(session, principal.tenant_id, set(by_sender) | {t.sender for t in tasks})
@@ -118,9 +126,16 @@ def results(session: DbSession, principal: Read, broadcast_id: int) -> Results:
     return Results(broadcast=out(broadcast), counts=counts, senders=senders, tasks=task_rows)
 
 
+def _shown(query: Select[Any]) -> Select[Any]:
+    """Recipients with the outcome they are shown with."""
+    return query.add_columns(shown_status()).outerjoin(BroadcastTask, TASK_OF_RECIPIENT)
+
+
 def _recipient_rows(
-    session: DbSession, tenant_id: int, rows: list[BroadcastRecipient]
+    session: DbSession, tenant_id: int, found: Sequence[Any]
 ) -> list[RecipientRow]:
+    rows: list[BroadcastRecipient] = [f[0] for f in found]
+    statuses = {f[0].id: str(f[1]) for f in found}
     customers = {r.customer_id for r in rows if r.customer_id}
     groups = {r.group_id for r in rows if r.group_id}
     names: dict[tuple[str, int], str] = {}
@@ -142,7 +157,7 @@ def _recipient_rows(
             group_id=r.group_id,
             name=names.get(("c", r.customer_id or 0)) or names.get(("g", r.group_id or 0), ""),
             sender=r.sender,
-            status=r.status,
+            status=statuses[r.id],
             sent_at=r.sent_at,
         )
         for r in rows
@@ -163,17 +178,17 @@ def recipients(
     sender: Annotated[str | None, Query(max_length=64)] = None,
 ) -> RecipientPage:
     broadcast = get_broadcast(session, principal, broadcast_id)
-    query = select(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == broadcast.id)
+    query = _shown(select(BroadcastRecipient)).where(
+        BroadcastRecipient.broadcast_id == broadcast.id
+    )
     if status:
-        query = query.where(BroadcastRecipient.status == status)
+        query = query.where(shown_status() == status)
     if sender is not None:
         query = query.where(BroadcastRecipient.sender == sender)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        session.scalars(
-            query.order_by(BroadcastRecipient.id).offset(paging.offset).limit(paging.page_size)
-        )
-    )
+    rows = session.execute(
+        query.order_by(BroadcastRecipient.id).offset(paging.offset).limit(paging.page_size)
+    ).all()
     return RecipientPage(
         items=_recipient_rows(session, principal.tenant_id, rows),
         total=total,
@@ -206,20 +221,18 @@ def export_results(session: DbSession, principal: Read, broadcast_id: int) -> Fi
     def rows() -> Iterator[tuple[object, ...]]:
         last = 0
         while True:
-            batch = list(
-                session.scalars(
-                    select(BroadcastRecipient)
-                    .where(
-                        BroadcastRecipient.broadcast_id == broadcast.id,
-                        BroadcastRecipient.id > last,
-                    )
-                    .order_by(BroadcastRecipient.id)
-                    .limit(EXPORT_BATCH)
+            batch = session.execute(
+                _shown(select(BroadcastRecipient))
+                .where(
+                    BroadcastRecipient.broadcast_id == broadcast.id,
+                    BroadcastRecipient.id > last,
                 )
-            )
+                .order_by(BroadcastRecipient.id)
+                .limit(EXPORT_BATCH)
+            ).all()
             if not batch:
                 return
-            last = batch[-1].id
+            last = batch[-1][0].id
             for row in _recipient_rows(session, principal.tenant_id, batch):
                 yield (
                     row.customer_id or row.group_id,

@@ -20,10 +20,12 @@ from siyu.broadcasts.models import (
     SCHEDULED,
     T_CANCELLED,
     T_PLANNED,
+    TASK_OF_RECIPIENT,
     Broadcast,
     BroadcastRecipient,
     BroadcastTask,
     ReachSettings,
+    shown_status,
 )
 from siyu.broadcasts.schemas import BroadcastIn, Repeat
 from siyu.codes.routing import LOCAL_TZ, local
@@ -299,12 +301,15 @@ def cancel(session: Session, broadcast: Broadcast, now: dt.datetime | None = Non
 
 
 def refresh_counts(session: Session, broadcast: Broadcast) -> dict[str, int]:
+    shown = shown_status()
     rows = session.execute(
-        select(BroadcastRecipient.status, func.count())
+        select(shown, func.count())
+        .select_from(BroadcastRecipient)
+        .outerjoin(BroadcastTask, TASK_OF_RECIPIENT)
         .where(BroadcastRecipient.broadcast_id == broadcast.id)
-        .group_by(BroadcastRecipient.status)
+        .group_by(shown)
     )
-    counts = {status: int(n) for status, n in rows}
+    counts = {str(status): int(n) for status, n in rows}
     counts["total"] = sum(counts.values())
     broadcast.counts = counts
     return counts

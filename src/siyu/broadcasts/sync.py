@@ -20,6 +20,7 @@ from siyu.broadcasts.models import (
     R_CANCELLED,
     R_NOT_FRIEND,
     R_OVER_LIMIT,
+    R_PLANNED,
     R_SENT,
     R_WAITING,
     SENT,
@@ -192,7 +193,7 @@ def withdraw(database: Database, job_row: Job, client: WeComClient, broadcast_id
                 update(BroadcastRecipient)
                 .where(
                     BroadcastRecipient.task_id == task_id,
-                    BroadcastRecipient.status == R_WAITING,
+                    BroadcastRecipient.status.in_((R_PLANNED, R_WAITING)),
                 )
                 .values(status=R_CANCELLED)
             )

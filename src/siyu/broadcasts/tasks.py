@@ -161,23 +161,15 @@ def dispatch_all(
         with database.factory() as session:
             to = dispatch.addresses_of(session, [t.id for t in claimed], message.chat_type)
         renew(database, job_row)
-        made: list[int] = []
-        try:
-            for position, task in enumerate(claimed):
-                text = texts.get(task.sender, message.text)
-                try:
-                    if dispatch.send(
-                        database, job_row, client, message, task, text, to.get(task.id, [])
-                    ):
-                        made.append(task.id)
-                except Exception:
-                    with database.transaction() as session:
-                        unsent = [t.id for t in claimed[position + 1 :]]
-                        dispatch.release_unsent(session, unsent, mine)
-                    raise
-        finally:
-            with database.transaction() as session:
-                dispatch.mark_waiting(session, made)
+        for position, task in enumerate(claimed):
+            text = texts.get(task.sender, message.text)
+            try:
+                dispatch.send(database, job_row, client, message, task, text, to.get(task.id, []))
+            except Exception:
+                with database.transaction() as session:
+                    unsent = [t.id for t in claimed[position + 1 :]]
+                    dispatch.release_unsent(session, unsent, mine)
+                raise
     with database.transaction() as session:
         hold_lease(session, job_row)
         broadcast = session.get(Broadcast, broadcast_id)

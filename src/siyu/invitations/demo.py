@@ -15,7 +15,7 @@ from siyu.broadcasts import planning
 from siyu.broadcasts.demo import SOURCE as BROADCASTS_DEMO
 from siyu.broadcasts.dispatch import Message
 from siyu.broadcasts.models import (
-    R_WAITING,
+    R_PLANNED,
     SENDING,
     SENT,
     Broadcast,
@@ -140,7 +140,7 @@ def demo_invitees(session: Session) -> tuple[list[tuple[int, str, str]], str, li
             .join(BroadcastRecipient, BroadcastRecipient.customer_id == Customer.id)
             .where(
                 BroadcastRecipient.broadcast_id == broadcast.id,
-                BroadcastRecipient.status == R_WAITING,
+                BroadcastRecipient.status == R_PLANNED,
                 Customer.external_userid.is_not(None),
                 ~Customer.id.in_(already_in),
             )

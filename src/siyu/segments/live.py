@@ -8,6 +8,7 @@ re-reading a customer's facts is harmless.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import threading
 import time
@@ -63,7 +64,18 @@ def rebuild(session: Session, tenant_id: int, *, parallel: bool = False) -> Live
     with _guard:
         _indexes[tenant_id] = live
     catch_up(session, live)
+    _give_back_memory()
     return live
+
+
+def _give_back_memory() -> None:
+    """Hand the build's scratch memory back to the system. glibc keeps what a big build freed
+    for later use (tens of MB at a million customers) unless asked to return it."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own C library
+    except (OSError, AttributeError):  # not glibc: no such call
+        return
+    trim(0)
 
 
 def held(tenant_id: int) -> Live | None:
