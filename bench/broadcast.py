@@ -8,10 +8,10 @@ of a second account (added later, so "the latest friend" would be the wrong send
 is a saved segment of every friend, counted by the audience index.
 
 - **siyu**: the real jobs — ``broadcasts.plan`` (the audience's ids by COPY, then recipients and
-  tasks per sender and chunk by SQL statements, in one transaction) then ``broadcasts.dispatch`` (claim, call, record for every task). WeCom is an
-  in-process stand-in that answers ``add_msg_template`` at once and counts every recipient, so
-  the time measured is Siyu's; the run checks that every customer is in exactly one task, from
-  their owner.
+  tasks per sender and chunk by SQL statements, in one transaction) then ``broadcasts.dispatch``
+  (claim, call, record for every task). WeCom is an in-process stand-in that answers
+  ``add_msg_template`` at once and counts every recipient, so the time measured is Siyu's; the
+  run checks that every customer is in exactly one task, from their owner.
 - **naive**: what a per-customer loop does — for each customer read their friends, pick the
   sender, count their recent broadcasts, insert their recipient row and call WeCom for them
   alone — timed on ``--naive-sample`` customers (with an index for its per-customer count) and
