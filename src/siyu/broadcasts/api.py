@@ -25,6 +25,7 @@ from siyu.broadcasts.errors import (
     BadTime,
     EmptyMessage,
     NotEditable,
+    NothingToRemind,
     RemindLimit,
     UnknownGroups,
     UnknownVariables,
@@ -196,13 +197,13 @@ class Accepted(BaseModel):
     "/broadcasts/{broadcast_id}/remind",
     operation_id="remindBroadcast",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=responses(*AUTH, NotFound, RemindLimit),
+    responses=responses(*AUTH, NotFound, NothingToRemind, RemindLimit),
 )
 def remind_broadcast(session: DbSession, principal: Manage, broadcast_id: int) -> Accepted:
     """Remind the staff who have not sent yet (WeCom allows 3 reminders a day)."""
     broadcast = get_broadcast(session, principal, broadcast_id)
     if broadcast.state != SENT:
-        raise NotEditable(state=broadcast.state)
+        raise NothingToRemind(state=broadcast.state)
     since = (utcnow() - dt.timedelta(days=1)).isoformat()
     reminders = session.scalars(
         select(BroadcastTask.reminders).where(BroadcastTask.broadcast_id == broadcast.id)

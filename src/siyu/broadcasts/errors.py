@@ -53,6 +53,15 @@ class NotEditable(SiyuError):
     }
 
 
+class NothingToRemind(SiyuError):
+    code = "broadcast_nothing_to_remind"
+    status_code = 409
+    messages: ClassVar[dict[Locale, str]] = {
+        "zh-CN": "只有已发出、等待员工确认的群发可以提醒（当前状态：{state}）",
+        "en": "Only a broadcast sent and waiting for its staff can be reminded (now: {state})",
+    }
+
+
 class RemindLimit(SiyuError):
     code = "broadcast_remind_limit"
     status_code = 429

@@ -131,9 +131,7 @@ def _shown(query: Select[Any]) -> Select[Any]:
     return query.add_columns(shown_status()).outerjoin(BroadcastTask, TASK_OF_RECIPIENT)
 
 
-def _recipient_rows(
-    session: DbSession, tenant_id: int, found: Sequence[Any]
-) -> list[RecipientRow]:
+def _recipient_rows(session: DbSession, tenant_id: int, found: Sequence[Any]) -> list[RecipientRow]:
     rows: list[BroadcastRecipient] = [f[0] for f in found]
     statuses = {f[0].id: str(f[1]) for f in found}
     customers = {r.customer_id for r in rows if r.customer_id}
