@@ -84,10 +84,14 @@ class TokenStore:
                 if row.token_sealed and self._fresh(_Cached("", row.expires_at)):
                     return _Cached(unseal(row.token_sealed), row.expires_at)
                 now = utcnow()
+                # The token's staleness is part of the claim: under READ COMMITTED the UPDATE
+                # sees a fetch that finished since the read above (its lease cleared, its
+                # token fresh) and must not start another.
                 claimed = session.execute(
                     update(WeComToken)
                     .where(
                         WeComToken.cache_key == key,
+                        WeComToken.expires_at <= now + EXPIRY_MARGIN,
                         or_(WeComToken.fetching_until.is_(None), WeComToken.fetching_until <= now),
                     )
                     .values(fetching_until=now + FETCH_LEASE)
