@@ -1,5 +1,6 @@
-"""The demo tenant's week of broadcasts: six sent over the past days to its segments, tags, a
-staff account's customers and its customer groups (planned and created in the sandbox through
+"""The demo tenant's week of broadcasts: seven sent over the past days to its segments, tags, a
+staff account's customers, three hand-picked customers (with the sender's name and a price list
+from the material library) and its customer groups (planned and created in the sandbox through
 the real paths, dated on their days), three to come (one repeating every morning) and one
 cancelled. ``siyu up`` then has the sandbox's staff confirm most tasks (see
 :func:`confirm_demo_tasks`), so the results pages show sends, a sender who has not sent yet,
@@ -19,10 +20,11 @@ from siyu.broadcasts.dispatch import Message
 from siyu.broadcasts.models import SENDING, SENT, Broadcast, BroadcastTask
 from siyu.broadcasts.schemas import BroadcastIn
 from siyu.codes.routing import LOCAL_TZ, local
-from siyu.customers.models import CustomerSyncRun
+from siyu.customers.models import Customer, CustomerSyncRun
 from siyu.db import Database, utcnow
 from siyu.groups.models import GroupSyncRun
 from siyu.jobs import Job, hold_lease, io_job
+from siyu.materials.models import Material
 from siyu.segments.models import Segment
 from siyu.tags.models import Tag
 from siyu.wecom import service as wecom
@@ -70,6 +72,13 @@ PAST: tuple[tuple[int, str, str, dict[str, Any], str], ...] = (
         "下午三点新品上架，群内专享 9 折，库存有限先到先得！",
     ),
     (
+        2,
+        "11:00",
+        "老客回访 · 秋冬价目表",
+        {"customers": ["刘晓燕", "赵明", "孙丽娟"], "materials": ["秋冬价目表"]},
+        "{staff_name}给您发一份秋冬价目表，老客到店再享 95 折，有想看的款随时问我～",
+    ),
+    (
         1,
         "10:30",
         "周末上新 · 群里的好友",
@@ -98,6 +107,13 @@ def _audience(session: Session, tenant_id: int, spec: dict[str, Any]) -> dict[st
         return {"kind": "tags", "tag_ids": [tag], "match": "any"} if tag else None
     if "staff" in spec:
         return {"kind": "staff", "userids": spec["staff"]}
+    if "customers" in spec:  # hand-picked, by name
+        chosen = session.scalars(
+            select(Customer.id).where(
+                Customer.tenant_id == tenant_id, Customer.name.in_(spec["customers"])
+            )
+        ).all()
+        return {"kind": "customers", "customer_ids": list(chosen)} if chosen else None
     return {"kind": "groups", "group_ids": [], "owner_userids": []}
 
 
@@ -140,12 +156,21 @@ def seed_broadcasts(database: Database, job_row: Job) -> None:
             audience = _audience(session, tenant_id, spec)
             if audience is None:
                 continue
+            material_ids = list(
+                session.scalars(
+                    select(Material.id).where(
+                        Material.tenant_id == tenant_id,
+                        Material.title.in_(spec.get("materials", [])),
+                    )
+                )
+            )
             body = BroadcastIn.model_validate(
                 {
                     "name": name,
                     "chat_type": "group" if audience["kind"] == "groups" else "single",
                     "audience": audience,
                     "text": text,
+                    "material_ids": material_ids,
                 }
             )
             broadcast = service.create(
@@ -154,7 +179,14 @@ def seed_broadcasts(database: Database, job_row: Job) -> None:
             broadcast.due_at = broadcast.send_at = when
             planning.plan(session, broadcast, when)
             broadcast.planned_at, broadcast.state = when, SENDING
-            message = Message(broadcast.id, tenant_id, broadcast.chat_type, broadcast.text, [])
+            message = Message(
+                broadcast.id,
+                tenant_id,
+                broadcast.chat_type,
+                broadcast.text,
+                [],
+                tuple(material_ids),
+            )
         dispatch_all(database, job_row, client, message, quiet_hours=False)
         with database.transaction() as session:
             sent = session.get(Broadcast, message.broadcast_id)
