@@ -28,6 +28,7 @@ from siyu.groups.models import (
     GroupCode,
     GroupCodeGroup,
     GroupMember,
+    GroupMessageDay,
     GroupSyncRun,
     GroupWelcome,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "GroupCode",
     "GroupCodeGroup",
     "GroupMember",
+    "GroupMessageDay",
     "GroupSyncRun",
     "GroupWelcome",
     "ImportReject",

@@ -1,20 +1,23 @@
 """Customer groups come in from WeCom; an operator makes a group code over a demo group, downloads
 its QR code (which decodes to the link inside the join way's QR image), a customer scans it in the
-sandbox, and the group's bar and the code's joins grow."""
+sandbox, and the group's bar and the code's joins grow. Members talk in a group, and its page
+counts the day's messages from the chat archive."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from siyu.sandbox.demo import DEMO_CORP
+from siyu.sandbox.demo import DEMO_CORP, DEMO_GROUPS
 from tests.e2e.conftest import Live, screenshot
 from tests.e2e.test_console import sign_in
 
@@ -120,3 +123,50 @@ def test_a_group_code_over_demo_groups_fills_as_customers_scan(
     fill.get_by_role("link", name=GROUP).click()
     expect(page.get_by_test_id("group-members")).to_contain_text("扫码进群的林晓")
     expect(page.get_by_test_id("group-members")).to_contain_text("朝阳店进群码")
+
+
+def test_what_is_said_in_a_group_shows_as_the_days_messages(page: Page, live: Live) -> None:
+    sign_in(page)
+    connection = page.request.get("/api/v1/wecom/connection").json()["connection"]
+    verified = httpx.post(
+        f"{live.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
+        json={"url": connection["callback"]["url"]},
+        timeout=20,
+    ).json()
+    assert verified["verified"] is True, verified
+    page.get_by_test_id("nav-groups").click()
+    state = page.get_by_test_id("groups-sync-state")
+    expect(state).not_to_have_attribute("data-state", "unknown")
+    if state.get_attribute("data-state") in ("never", "failed"):
+        page.get_by_test_id("groups-sync").click()
+    expect(state).to_have_attribute("data-state", "done", timeout=SYNC_TIMEOUT)
+    page.get_by_test_id("groups-table").get_by_text(GROUP).click()
+    expect(page.get_by_test_id("group-name")).to_contain_text(GROUP)
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    day = page.get_by_test_id("group-messages").locator(f"[data-day='{today}']")
+    before = int(day.get_attribute("data-messages") or 0)
+
+    # 孙丽娟 and 周建国 talk in the group (WeCom then tells Siyu the archive has news).
+    sun, zhou = DEMO_CORP.customers[2].external_userid, DEMO_CORP.customers[3].external_userid
+    lines = ((sun, "今晚还有位子吗？"), (zhou, "我也想订两位"), ("chenjie", "有的，给两位留好了"))
+    for sender, text in lines:
+        said = httpx.post(
+            f"{live.sandbox_url}/sandbox/simulate/group_chat",
+            params={"wait": "true"},
+            json={"chat_id": _chat_id(GROUP), "sender": sender, "text": text},
+            timeout=20,
+        )
+        assert said.status_code == 200, said.text
+        assert "seq" in said.json(), said.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if day.get_attribute("data-messages") == str(before + 3):
+            break
+        time.sleep(0.5)
+        page.reload()
+    expect(day).to_have_attribute("data-messages", str(before + 3))
+    screenshot(page, "group-messages")
+
+
+def _chat_id(name: str) -> str:
+    return next(g[0] for g in DEMO_GROUPS if g[1] == name)

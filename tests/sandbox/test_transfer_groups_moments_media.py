@@ -195,6 +195,27 @@ def test_groups_list_get_and_member_events(
     assert field_of(remove, "QuitScene") == "0"
 
 
+def test_a_line_said_in_a_group_reaches_the_chat_archive_with_its_room(
+    client: TestClient, connected: Receiver
+) -> None:
+    chat_id = _group(client, staff=["zhangqiang"])
+    said = client.post(
+        "/sandbox/simulate/group_chat",
+        params={"wait": "true"},
+        json={"chat_id": chat_id, "sender": LIU, "text": "周末有活动吗？"},
+    ).json()
+    assert said["seq"] > 0
+    outsider = {"chat_id": chat_id, "sender": "wmNotInTheGroup", "text": "hi"}
+    assert client.post("/sandbox/simulate/group_chat", json=outsider).json()["errcode"] == 40058
+    assert "msgaudit_notify" in connected.events()[-1]
+    page = client.post("/sandbox/msgaudit/chatdata", json={"seq": said["seq"] - 1, "limit": 10})
+    (entry,) = page.json()["chatdata"]
+    message = entry["message"]
+    assert (message["roomid"], message["from"]) == (chat_id, LIU)
+    assert sorted(message["tolist"]) == ["wangfang", "zhangqiang"]  # everyone else in the group
+    assert message["text"]["content"] == "周末有活动吗？"
+
+
 def test_join_ways(client: TestClient, wecom: WeCom) -> None:
     chats = [_group(client, name=f"群{i}") for i in range(6)]
     too_many = wecom.post(

@@ -8,14 +8,17 @@ and the caller's transaction rolls back: a message is never applied twice. The U
 the tenant's archive row, so two pulls of one tenant never interleave their writes.
 
 Sides: a message from a known customer (``external_userid`` in ``customers``) is the customer's
-(inbound); a message from anyone else to a known customer is staff's (outbound). Group chats
-(``roomid``) are counted and skipped for now; so are messages between people Siyu does not know
-as customers (internal chats, customers not synced yet), recalls and switches.
+(inbound); a message from anyone else to a known customer is staff's (outbound). A message in a
+customer group (``roomid`` = the group's chat id) counts towards the group's messages of its
+China day (:class:`GroupMessageDay`); one in a group Siyu does not know (an internal group) is
+counted as skipped, as are messages between people Siyu does not know as customers (internal
+chats, customers not synced yet), recalls and switches.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -27,8 +30,10 @@ from siyu.autotag import keywords_service
 from siyu.autotag.keywords_service import Said
 from siyu.chats.archive import SEND, ArchivedMessage
 from siyu.chats.models import ChatArchiveState, CustomerChatStats
+from siyu.codes.routing import local
 from siyu.customers.models import Customer
 from siyu.db import insert_rows_ignoring, utcnow
+from siyu.groups.models import Group, GroupMessageDay
 from siyu.segments import changes as audience
 
 CUSTOMER, STAFF = "customer", "staff"
@@ -43,6 +48,7 @@ class StaleCursor(Exception):
 class PageResult:
     read: int = 0
     applied: int = 0
+    group_messages: int = 0
     skipped_group: int = 0
     skipped_unknown: int = 0
     skipped_other: int = 0
@@ -87,7 +93,8 @@ def apply_page(
     ordered = sorted((m for m in messages if m.seq > after), key=lambda m: m.seq)
     result = PageResult(read=len(ordered))
     result.cursor = advance(session, tenant_id, after, ordered)
-    people = {m.sender for m in ordered} | {t for m in ordered for t in m.tolist}
+    # A group message's tolist is the whole group: only its sender is looked up.
+    people = {m.sender for m in ordered} | {t for m in ordered if not m.roomid for t in m.tolist}
     customers: dict[str, int] = {}
     if people:
         customers = {
@@ -99,10 +106,17 @@ def apply_page(
             )
             if external is not None
         }
+    groups = _groups(session, tenant_id, {m.roomid for m in ordered if m.roomid})
+    in_groups: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0])
     said: list[Said] = []
     for message in ordered:
         if message.action != SEND:
             result.skipped_other += 1
+        elif message.roomid in groups:
+            counts = in_groups[(groups[message.roomid], local(_at(message.msgtime)).date())]
+            counts[0] += 1
+            counts[1] += message.sender in customers
+            result.group_messages += 1
         elif message.roomid:
             result.skipped_group += 1
         elif message.sender in customers:
@@ -114,6 +128,7 @@ def apply_page(
     result.applied = len(said)
     result.customers = {s.customer_id for s in said}
     _update_stats(session, tenant_id, said)
+    _count_in_groups(session, tenant_id, in_groups)
     result.hits = keywords_service.apply(session, tenant_id, said)
     if result.skipped_group or result.skipped_unknown or result.skipped_other:
         session.execute(
@@ -166,3 +181,43 @@ def _update_stats(session: Session, tenant_id: int, said: Sequence[Said]) -> Non
     session.flush()
     # Segments and behaviour rules read chat facts: the audience indexes re-read these.
     audience.touch(session, tenant_id, ids)
+
+
+def _groups(session: Session, tenant_id: int, chat_ids: set[str]) -> dict[str, int]:
+    """The tenant's customer groups among these chat ids: group id by chat id."""
+    if not chat_ids:
+        return {}
+    rows = session.execute(
+        select(Group.chat_id, Group.id).where(
+            Group.tenant_id == tenant_id, Group.chat_id.in_(chat_ids)
+        )
+    )
+    return {str(chat_id): int(group_id) for chat_id, group_id in rows}
+
+
+def _count_in_groups(
+    session: Session, tenant_id: int, counts: dict[tuple[int, dt.date], list[int]]
+) -> None:
+    """Add a page's messages to the groups' days. The page's cursor update holds the tenant's
+    archive row, so no other pull of the tenant adds to the same days meanwhile."""
+    for (group_id, day), (messages, from_customers) in sorted(counts.items()):
+        added = session.execute(
+            update(GroupMessageDay)
+            .where(GroupMessageDay.group_id == group_id, GroupMessageDay.day == day)
+            .values(
+                messages=GroupMessageDay.messages + messages,
+                from_customers=GroupMessageDay.from_customers + from_customers,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not added.rowcount:  # type: ignore[attr-defined]
+            session.add(
+                GroupMessageDay(
+                    tenant_id=tenant_id,
+                    group_id=group_id,
+                    day=day,
+                    messages=messages,
+                    from_customers=from_customers,
+                )
+            )
+    session.flush()

@@ -21,7 +21,7 @@ class ArchiveStatus(BaseModel):
     last_pull_at: dt.datetime | None
     last_message_at: dt.datetime | None
     messages_read: int
-    skipped_group: int = Field(description="Group-chat messages (not read for tags yet)")
+    skipped_group: int = Field(description="Messages of groups that are not customer groups")
     skipped_unknown: int = Field(description="Messages between people who are not customers")
     skipped_other: int = Field(description="Recalls and switches")
     errors: int

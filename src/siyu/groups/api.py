@@ -12,6 +12,8 @@ from siyu.api.errors import responses
 from siyu.auth.api import AUTH
 from siyu.auth.permissions import Permission
 from siyu.auth.principal import Principal
+from siyu.codes.routing import local
+from siyu.db import utcnow
 from siyu.errors import NotFound
 from siyu.groups import repository, service
 from siyu.groups.models import Group, GroupMember
@@ -99,12 +101,13 @@ def get_group(session: DbSession, principal: Read, customer_group_id: int) -> Gr
     group = _group(session, principal, customer_group_id)
     names = repository.staff_names(session, principal.tenant_id, {group.owner_userid})
     codes = repository.code_names_by_group(session, [group.id])
-    today = dt.datetime.now(dt.UTC).date()
+    today = local(utcnow()).date()
     since = today - dt.timedelta(days=DAYS_SHOWN - 1)
     counts = repository.daily_counts(session, group.id, since)
     days = [
-        DayCount(day=day, joins=counts.get(day, (0, 0))[0], leaves=counts.get(day, (0, 0))[1])
+        DayCount(day=day, joins=joins, leaves=leaves, messages=messages)
         for day in (since + dt.timedelta(days=n) for n in range(DAYS_SHOWN))
+        for joins, leaves, messages in [counts.get(day, (0, 0, 0))]
     ]
     row = _row(group, names, codes)
     return GroupDetail(

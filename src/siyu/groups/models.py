@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -100,6 +101,22 @@ class GroupMember(IdMixin, TenantMixin, Base):
     left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # 0 left by themselves, 1 removed by the owner or an admin; NULL unknown (seen gone by a read).
     quit_scene: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class GroupMessageDay(IdMixin, TenantMixin, Base):
+    """Messages said in a group on one China day, counted from the chat archive (会话存档) as its
+    pages are applied (once each: see ``chats.ingest``)."""
+
+    __tablename__ = "group_message_days"
+    __table_args__ = (UniqueConstraint("group_id", "day"),)
+
+    group_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_groups.id", ondelete="CASCADE")
+    )
+    day: Mapped[dt.date] = mapped_column(Date)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    # Members' messages (customers) and staff's, of ``messages``.
+    from_customers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class GroupSyncRun(IdMixin, TenantMixin, Base):

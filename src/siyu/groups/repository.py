@@ -6,9 +6,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import String, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from siyu.codes.routing import LOCAL_TZ, local
 from siyu.customers.models import Customer
 from siyu.groups.models import (
     DELETED,
@@ -16,6 +17,7 @@ from siyu.groups.models import (
     GroupCode,
     GroupCodeGroup,
     GroupMember,
+    GroupMessageDay,
     GroupSyncRun,
     GroupWelcome,
 )
@@ -125,21 +127,25 @@ def code_names_by_state(session: Session, tenant_id: int, states: set[str]) -> d
     )
 
 
-def daily_counts(session: Session, group_id: int, since: dt.date) -> dict[dt.date, tuple[int, int]]:
-    """Joins and leaves per UTC day from ``since`` on."""
-    start = dt.datetime.combine(since, dt.time(), dt.UTC)
-    result: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+def daily_counts(
+    session: Session, group_id: int, since: dt.date
+) -> dict[dt.date, tuple[int, int, int]]:
+    """Joins, leaves and messages per China day from ``since`` on."""
+    start = dt.datetime.combine(since, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+    result: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
     for column, index in ((GroupMember.joined_at, 0), (GroupMember.left_at, 1)):
-        # date() is a function on both SQLite (text) and PostgreSQL (a date); read as text.
-        day = func.date(column, type_=String)
-        for value, count in session.execute(
-            select(day, func.count())
-            .where(GroupMember.group_id == group_id, column >= start)
-            .group_by(day)
-        ).all():
-            key = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-            result[key][index] += count
-    return {d: (c[0], c[1]) for d, c in result.items()}
+        for at in session.scalars(
+            select(column).where(GroupMember.group_id == group_id, column >= start)
+        ):
+            if at is not None:
+                result[local(at).date()][index] += 1
+    for day, messages in session.execute(
+        select(GroupMessageDay.day, GroupMessageDay.messages).where(
+            GroupMessageDay.group_id == group_id, GroupMessageDay.day >= since
+        )
+    ):
+        result[day][2] += messages
+    return {d: (c[0], c[1], c[2]) for d, c in result.items()}
 
 
 def latest_run(session: Session, tenant_id: int) -> GroupSyncRun | None:

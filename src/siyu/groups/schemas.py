@@ -35,9 +35,12 @@ class GroupPage(BaseModel):
 
 
 class DayCount(BaseModel):
+    """One China day of a group."""
+
     day: dt.date
     joins: int
     leaves: int
+    messages: int = Field(description="Said in the group, from the chat archive")
 
 
 class GroupDetail(GroupRow):

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
+from siyu.sandbox import msgaudit
 from siyu.sandbox.simulate import effects, runtime_of
 from siyu.sandbox.state import ApiCall, Callback, CallbackAttempt, ChatMessage
 
@@ -91,20 +92,10 @@ def inspect_chat(
         query = select(ChatMessage).where(ChatMessage.seq > seq).order_by(ChatMessage.seq)
         if corp_id:
             query = query.where(ChatMessage.corp_id == corp_id)
-        rows = session.scalars(query.limit(limit))
+        rows = session.scalars(query.limit(limit)).all()
+        messages = msgaudit.decrypted(session, rows)
         return {
             "chatdata": [
-                {
-                    "seq": m.seq,
-                    "msgid": m.msgid,
-                    "action": "send",
-                    "from": m.sender,
-                    "tolist": [m.receiver],
-                    "roomid": m.roomid,
-                    "msgtime": m.msgtime,
-                    "msgtype": m.msgtype,
-                    "text": {"content": m.content},
-                }
-                for m in rows
+                {"seq": m.seq, **message} for m, message in zip(rows, messages, strict=True)
             ]
         }

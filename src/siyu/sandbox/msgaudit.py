@@ -12,6 +12,8 @@ in ms, msgtype, text.content). A limit outside 1–1000 is refused with 10000 (t
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from siyu.sandbox import callbacks
 from siyu.sandbox.core import new_id
-from siyu.sandbox.demo import DEMO_CORP
+from siyu.sandbox.demo import DEMO_CORP, DEMO_GROUPS
 from siyu.sandbox.runtime import Runtime
-from siyu.sandbox.state import ChatMessage, Corp
+from siyu.sandbox.state import ChatMessage, Corp, GroupMember
 
 router = APIRouter(prefix="/sandbox/msgaudit", tags=["chat archive"])
 Json = dict[str, Any]
@@ -41,13 +43,16 @@ def record_chat(
     text: str,
     msgtime_ms: int,
     ts: int,
+    roomid: str = "",
 ) -> ChatMessage:
-    """Keep one 1:1 text message in the archive (the seq grows with every message)."""
+    """Keep one text message in the archive (the seq grows with every message): 1:1 to
+    ``receiver``, or said in the group ``roomid``."""
     row = ChatMessage(
         corp_id=corp_id,
         msgid=new_id("", 20) + "_" + str(ts),
         sender=sender,
         receiver=receiver,
+        roomid=roomid,
         content=text,
         msgtime=msgtime_ms,
     )
@@ -69,22 +74,29 @@ class ChatDataRequest(BaseModel):
     limit: int = 100
 
 
-def _entry(message: ChatMessage) -> Json:
-    return {
-        "seq": message.seq,
-        "msgid": message.msgid,
-        "publickey_ver": 1,
-        "message": {
-            "msgid": message.msgid,
+def decrypted(session: Session, rows: Sequence[ChatMessage]) -> list[Json]:
+    """The messages as WeCom's DecryptData gives them. A group message (``roomid``) goes to
+    everyone else in the group."""
+    members: dict[str, list[str]] = defaultdict(list)
+    rooms = {m.roomid for m in rows if m.roomid}
+    if rooms:
+        for chat_id, userid in session.execute(
+            select(GroupMember.chat_id, GroupMember.userid).where(GroupMember.chat_id.in_(rooms))
+        ):
+            members[chat_id].append(userid)
+    return [
+        {
+            "msgid": m.msgid,
             "action": "send",
-            "from": message.sender,
-            "tolist": [message.receiver],
-            "roomid": message.roomid,
-            "msgtime": message.msgtime,
-            "msgtype": message.msgtype,
-            "text": {"content": message.content},
-        },
-    }
+            "from": m.sender,
+            "tolist": [u for u in members[m.roomid] if u != m.sender] if m.roomid else [m.receiver],
+            "roomid": m.roomid,
+            "msgtime": m.msgtime,
+            "msgtype": m.msgtype,
+            "text": {"content": m.content},
+        }
+        for m in rows
+    ]
 
 
 @router.post("/chatdata")
@@ -102,8 +114,12 @@ def chat_data(request: Request, body: ChatDataRequest) -> Json:
             .where(ChatMessage.corp_id == corp_id, ChatMessage.seq > body.seq)
             .order_by(ChatMessage.seq)
             .limit(body.limit)
-        )
-        return {"errcode": 0, "errmsg": "ok", "chatdata": [_entry(m) for m in rows]}
+        ).all()
+        chatdata = [
+            {"seq": m.seq, "msgid": m.msgid, "publickey_ver": 1, "message": message}
+            for m, message in zip(rows, decrypted(session, rows), strict=True)
+        ]
+        return {"errcode": 0, "errmsg": "ok", "chatdata": chatdata}
 
 
 # --- the demo's chats ------------------------------------------------------------------------
@@ -171,3 +187,47 @@ def seed_chats(session: Session, now: int, corp_id: str = DEMO_CORP.corp_id) -> 
             ts=at,
         )
     return len(DEMO_CHATS)
+
+
+# A week of talk in the demo's customer groups: messages per day, oldest first, for each group
+# (in DEMO_GROUPS' order), and what is said there in turn.
+DEMO_GROUP_DAYS = ((14, 9, 22, 11, 8, 31, 17), (6, 4, 9, 3, 12, 7, 5), (3, 5, 2, 8, 4, 6, 9), ())
+DEMO_GROUP_LINES = (
+    "今天有什么新品吗？",
+    "下午茶拼团算我一个",
+    "周末门店人多吗",
+    "上次的蛋糕很好吃👍",
+    "群里的优惠券怎么用？",
+    "收到，谢谢～",
+    "几点开始排队呀",
+)
+
+
+def seed_group_chats(session: Session, now: int, corp_id: str = DEMO_CORP.corp_id) -> int:
+    """A week of messages in the demo's customer groups (once, with the groups' members as the
+    speakers). Returns the messages added."""
+    first = DEMO_GROUPS[0][0]
+    if session.scalar(select(ChatMessage.seq).where(ChatMessage.roomid == first).limit(1)):
+        return 0
+    added = 0
+    for (chat_id, *_rest), per_day in zip(DEMO_GROUPS, DEMO_GROUP_DAYS, strict=True):
+        speakers = sorted(
+            session.scalars(select(GroupMember.userid).where(GroupMember.chat_id == chat_id))
+        )[:12]
+        if not speakers:
+            continue
+        for days_ago, count in zip(range(len(per_day), 0, -1), per_day, strict=True):
+            for n in range(count):
+                at = now - days_ago * 86400 + 9 * 3600 + n * 1500  # through the day
+                record_chat(
+                    session,
+                    corp_id,
+                    sender=speakers[(added + n) % len(speakers)],
+                    receiver="",
+                    roomid=chat_id,
+                    text=DEMO_GROUP_LINES[(added + n) % len(DEMO_GROUP_LINES)],
+                    msgtime_ms=at * 1000,
+                    ts=at,
+                )
+            added += count
+    return added

@@ -233,6 +233,7 @@ def create_sandbox_app(
             from siyu.sandbox import msgaudit
 
             msgaudit.seed_chats(session, runtime.clock.ts())
+            msgaudit.seed_group_chats(session, runtime.clock.ts())
     callbacks.recover(runtime)
 
     @asynccontextmanager

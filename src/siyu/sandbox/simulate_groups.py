@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from siyu.sandbox import callbacks
+from siyu.sandbox import callbacks, msgaudit
 from siyu.sandbox.core import WeComError, new_id
 from siyu.sandbox.runtime import Runtime
 from siyu.sandbox.simulate import (
@@ -338,3 +338,40 @@ def dismiss_group(request: Request, body: GroupRef, wait: Wait = False) -> Json:
             {"ChatId": group.chat_id, "ChangeType": "dismiss"},
         )
     return finish(runtime, {"dismissed": True}, wait)
+
+
+class GroupSay(BaseModel):
+    chat_id: str
+    sender: str = Field(description="A member of the group: a staff userid or an external_userid")
+    text: str = Field(min_length=1, max_length=4000)
+    corp_id: str = ""
+
+
+@router.post("/group_chat")
+def group_chat(request: Request, body: GroupSay, wait: Wait = False) -> Json:
+    """A line said in a customer group, kept in the chat archive with the group as ``roomid``;
+    WeCom then sends ``msgaudit_notify``."""
+    runtime = runtime_of(request)
+    with runtime.database.transaction() as session:
+        corp = corp_of(session, body.corp_id)
+        group = find_chat(session, corp.corp_id, body.chat_id)
+        member = session.scalar(
+            select(GroupMember.id).where(
+                GroupMember.chat_id == group.chat_id, GroupMember.userid == body.sender
+            )
+        )
+        if member is None:
+            raise WeComError(40058, "not a member of the group")
+        row = msgaudit.record_chat(
+            session,
+            corp.corp_id,
+            sender=body.sender,
+            receiver="",
+            roomid=group.chat_id,
+            text=body.text,
+            msgtime_ms=int(runtime.clock.now() * 1000),
+            ts=runtime.clock.ts(),
+        )
+        msgaudit.notify(session, runtime, corp)
+        result = {"seq": row.seq, "msgid": row.msgid}
+    return finish(runtime, result, wait)

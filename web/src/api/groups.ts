@@ -27,10 +27,13 @@ export interface GroupRow {
   codes: string[]
 }
 
+/** One China day of a group. */
 export interface GroupDayCount {
   day: string
   joins: number
   leaves: number
+  /** Said in the group, from the chat archive. */
+  messages: number
 }
 
 export interface GroupDetail extends GroupRow {
