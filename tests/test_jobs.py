@@ -30,6 +30,11 @@ def _effect(session: Session, job: Job) -> None:
     )
 
 
+@jobs.job("test.waiting", max_attempts=2)
+def _waiting(session: Session, job: Job) -> None:
+    raise jobs.NotYet("waiting for the customer sync")
+
+
 @jobs.job("test.stolen")
 def _stolen(session: Session, job: Job) -> None:
     audit.record(
@@ -178,6 +183,27 @@ def test_a_failing_job_retries_with_growing_backoff_then_gives_up(
     row = job_row(database, job_id)
     assert (row.state, row.attempts) == ("dead", 3)
     assert effects(database) == 0
+
+
+def test_a_job_that_waits_is_logged_as_waiting_until_it_gives_up(
+    database: Database, tenant_id: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id = submit(database, tenant_id, "test.waiting")
+    with caplog.at_level("INFO", logger="siyu.jobs"):
+        assert jobs.run_job(database, job_id) is False
+    (waited,) = [r for r in caplog.records if r.name == "siyu.jobs"]
+    assert (waited.levelname, waited.exc_info) == ("INFO", None)
+    assert "waits" in waited.getMessage()
+    assert "waiting for the customer sync" in waited.getMessage()
+    row = job_row(database, job_id)
+    assert row.state == "pending"
+    caplog.clear()
+    with caplog.at_level("INFO", logger="siyu.jobs"):
+        assert jobs.run_job(database, job_id, now=row.run_after) is False
+    (gave_up,) = [r for r in caplog.records if r.name == "siyu.jobs"]
+    assert gave_up.levelname == "WARNING"
+    assert "giving up" in gave_up.getMessage()
+    assert job_row(database, job_id).state == "dead"
 
 
 def test_a_job_that_fails_once_succeeds_on_retry(database: Database, tenant_id: int) -> None:

@@ -349,6 +349,11 @@ def backoff(attempt: int) -> dt.timedelta:
     return delay * jitter
 
 
+class NotYet(Exception):
+    """What a job waits for has not happened yet (a sync, another job): it runs again after its
+    backoff. Logged as a wait, without a traceback, until the job gives up."""
+
+
 class LeaseLost(Exception):
     """Another worker re-claimed the job after our lease ran out; our attempt is void."""
 
@@ -460,16 +465,19 @@ def _run_one(database: Database, job_id: int, *, now: dt.datetime | None = None)
         give_up = attempt >= max_attempts or kind is None
         # Counted from the later of the claim time and now: a long attempt still waits its backoff.
         retry_at = max(now, utcnow()) + backoff(attempt)
-        log.warning(
-            "job %s (%s) attempt %s/%s failed: %r%s",
-            job_id,
-            job_kind,
-            attempt,
-            max_attempts,
-            exc,
-            "; giving up" if give_up else "",
-            exc_info=exc,
-        )
+        if isinstance(exc, NotYet) and not give_up:
+            log.info("job %s (%s) waits (attempt %s): %s", job_id, job_kind, attempt, exc)
+        else:
+            log.warning(
+                "job %s (%s) attempt %s/%s failed: %r%s",
+                job_id,
+                job_kind,
+                attempt,
+                max_attempts,
+                exc,
+                "; giving up" if give_up else "",
+                exc_info=exc,
+            )
         with database.transaction() as session:
             session.execute(
                 update(Job)

@@ -16,6 +16,7 @@ from siyu.addfriend.models import ACTIVE, AddFriendList, AddFriendTask
 from siyu.customers import phones
 from siyu.customers.models import Customer, CustomerPhone, CustomerSyncRun
 from siyu.db import utcnow
+from siyu.jobs import NotYet
 from siyu.sheets import importing
 from siyu.sheets.importing import Problem
 
@@ -24,11 +25,6 @@ DEMO_STAFF = ("wangfang", "chenjie")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ("女士", "先生", "小姐", "阿姨", "姐", "哥")
 SOURCES = ("天猫旗舰店", "门店收银", "小程序商城")
-
-
-class NotYet(Exception):
-    """The syncs the demo list waits for (staff, and customers: one buyer of the file is a
-    friend already) have not run; the job retries later."""
 
 
 def seed(session: Session, tenant_id: int, *, size: int = 60) -> None:

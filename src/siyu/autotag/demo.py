@@ -13,7 +13,7 @@ from siyu.autotag.schemas import RuleIn
 from siyu.chats import service as chats
 from siyu.chats.models import SANDBOX
 from siyu.customers.models import CustomerSyncRun
-from siyu.jobs import Job, job
+from siyu.jobs import Job, NotYet, job
 from siyu.staff.models import StaffAccount
 from siyu.tags.models import Tag
 
@@ -24,10 +24,6 @@ DEMO_RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("团餐意向", ("团建", "包间", "年会", "订餐"), "团餐"),
     ("饮食禁忌", ("过敏", "不吃辣", "忌口"), "过敏"),
 )
-
-
-class NotYet(Exception):
-    """The syncs the demo rules wait for have not finished; the job retries later."""
 
 
 @job(DEMO_JOB, max_attempts=12)

@@ -23,7 +23,7 @@ from siyu.codes.routing import LOCAL_TZ, local
 from siyu.customers.models import Customer, CustomerSyncRun
 from siyu.db import Database, utcnow
 from siyu.groups.models import GroupSyncRun
-from siyu.jobs import Job, hold_lease, io_job
+from siyu.jobs import Job, NotYet, hold_lease, io_job
 from siyu.materials.models import Material
 from siyu.segments.models import Segment
 from siyu.tags.models import Tag
@@ -86,10 +86,6 @@ PAST: tuple[tuple[int, str, str, dict[str, Any], str], ...] = (
         "周末上新：秋冬新款到店，群内好友到店再送保温杯一只。",
     ),
 )
-
-
-class NotYet(Exception):
-    """The syncs the demo broadcasts go to have not finished; the job retries."""
 
 
 def _audience(session: Session, tenant_id: int, spec: dict[str, Any]) -> dict[str, Any] | None:

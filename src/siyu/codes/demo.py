@@ -14,7 +14,7 @@ from siyu.codes.models import (
 )
 from siyu.codes.schemas import CodeIn, Welcome
 from siyu.customers.models import CustomerSyncRun
-from siyu.jobs import Job, job
+from siyu.jobs import Job, NotYet, job
 from siyu.staff.models import StaffAccount
 from siyu.stores.models import Store
 from siyu.tags.models import Tag
@@ -153,7 +153,3 @@ def demo_codes(session: Session, job_row: Job) -> None:
         tenant_id,
         Welcome(enabled=True, text="{客户昵称}您好，我是{员工姓名}，有任何问题随时找我～"),
     )
-
-
-class NotYet(Exception):
-    """What the demo codes wait for has not happened yet; the job retries later."""

@@ -17,7 +17,7 @@ from siyu.groups import codes, service, wecom_ops
 from siyu.groups import events as _events  # noqa: F401 - registers the callback handlers
 from siyu.groups.models import Group, GroupCode, GroupSyncRun
 from siyu.groups.schemas import GroupCodeIn, WelcomeAttachment, WelcomeIn
-from siyu.jobs import Job, every, hold_lease, io_job, job
+from siyu.jobs import Job, NotYet, every, hold_lease, io_job, job
 from siyu.wecom import schemas
 from siyu.wecom import service as wecom
 from siyu.wecom.client import WeComClient
@@ -201,10 +201,6 @@ def read_codes(database: Database, job_row: Job) -> None:
 
 
 DEMO_JOB = "groups.demo"
-
-
-class NotYet(Exception):
-    """The group sync the demo's group code waits for has not finished; the job retries."""
 
 
 @io_job(DEMO_JOB, max_attempts=12)

@@ -28,7 +28,7 @@ from siyu.groups.models import CODE_ACTIVE, GroupCode, GroupCodeGroup, GroupMemb
 from siyu.invitations import qr_images, service
 from siyu.invitations.models import Invitation
 from siyu.invitations.schemas import InvitationIn
-from siyu.jobs import Job, hold_lease, io_job
+from siyu.jobs import Job, NotYet, hold_lease, io_job
 from siyu.segments.models import Segment
 from siyu.wecom import service as wecom
 
@@ -39,10 +39,6 @@ NAME = "新朋友进群 · 徐汇店福利群"
 SEGMENT = "近30天新好友"
 TEXT = "扫码加入徐汇店福利群，每天 8:30 早餐券，群内还有新品试用名额～"
 JOINS = 3  # how many of the invited `siyu up` has join
-
-
-class NotYet(Exception):
-    """The group code or the demo's broadcasts are not there yet; the job retries."""
 
 
 def _ready(session: Session, tenant_id: int) -> tuple[int, int] | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from siyu.config import Settings
 from siyu.customers.models import Customer, CustomerSyncRun
 from siyu.db import get_database, utcnow
-from siyu.jobs import Job, job
+from siyu.jobs import Job, NotYet, job
 from siyu.materials.models import Material
 from siyu.moments import results, service
 from siyu.moments.calendar import TZ
@@ -67,10 +67,6 @@ PICTURES = {
     "周日打烊后，店里小伙伴一起包饺子，明天见～": "门店环境 · 徐汇店",
     "会员日：本周二积分翻倍，储值送菜": "会员日海报",
 }
-
-
-class NotYet(Exception):
-    """The syncs the demo posts wait for have not finished; the job retries later."""
 
 
 @job(DEMO_JOB, max_attempts=12)

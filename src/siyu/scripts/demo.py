@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.customers.models import ACTIVE, Customer, CustomerSyncRun
+from siyu.jobs import NotYet
 from siyu.materials.models import Material
 from siyu.scripts import repository, sequences, service, staff_tasks
 from siyu.scripts.models import Script, ScriptTask, SequenceRun
@@ -98,10 +99,6 @@ SCRIPTS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("满意度回访", "{customer_name}，衣服穿着还合适吗？有任何问题都可以找我", "回访 满意度"),
     ),
 }
-
-
-class NotYet(Exception):
-    """The customer sync the demo run waits for has not finished; the job retries later."""
 
 
 def _materials(session: Session, tenant_id: int) -> dict[str, int]:

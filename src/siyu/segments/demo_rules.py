@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from siyu import jobs
 from siyu.customers.models import CustomerSyncRun
 from siyu.db import utcnow
-from siyu.jobs import Job, job
+from siyu.jobs import Job, NotYet, job
 from siyu.segments import behaviour, service
 from siyu.segments.models import BehaviourRule, Segment
 from siyu.staff.models import StaffAccount
@@ -75,10 +75,6 @@ DEMO_TAG_SEGMENTS: tuple[dict[str, Any], ...] = (
         },
     },
 )
-
-
-class NotYet(Exception):
-    """What the demo rules wait for has not happened yet; the job retries later."""
 
 
 def _with_tag_ids(rule: dict[str, Any], tag_ids: dict[str, int]) -> dict[str, Any]:

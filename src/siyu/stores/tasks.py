@@ -6,17 +6,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from siyu.customers.models import Customer, CustomerSyncRun
-from siyu.jobs import Job, job
+from siyu.jobs import Job, NotYet, job
 from siyu.segments import changes as audience
 from siyu.staff.models import StaffAccount
 from siyu.stores import service
 from siyu.stores.models import Store, StoreAssignment
 
 DEMO_JOB = "stores.demo"
-
-
-class NotYet(Exception):
-    """The syncs the demo's stores wait for have not finished; the job retries later."""
 
 
 @job(DEMO_JOB, max_attempts=12)
