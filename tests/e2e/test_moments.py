@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
+from siyu.sandbox.demo import DEMO_CORP
 from tests.e2e.conftest import Live, screenshot
 from tests.e2e.test_console import sign_in
 
@@ -94,21 +95,37 @@ def test_a_post_made_now_is_published_in_wecom_and_its_result_shows(page: Page, 
     page.reload()
     expect(state).to_have_attribute("data-state", "created")
 
-    userid = staff[0]["id"]
+    # wangfang publishes (the post went to every account), and 刘晓燕, her customer, reacts.
+    userid = "wangfang" if any(s["id"] == "wangfang" for s in staff) else staff[0]["id"]
     httpx.post(
         f"{live.sandbox_url}/sandbox/simulate/publish_moment",
         json={"moment_id": moment_id, "userid": userid},
         timeout=20,
     ).raise_for_status()
+    external_userid = DEMO_CORP.customers[0].external_userid
+    for kind in ("like", "comment"):
+        httpx.post(
+            f"{live.sandbox_url}/sandbox/simulate/moment_interaction",
+            json={
+                "moment_id": moment_id,
+                "userid": userid,
+                "external_userid": external_userid,
+                "kind": kind,
+            },
+            timeout=20,
+        ).raise_for_status()
 
     published = page.get_by_test_id("moment-count-published")
+    likes = page.get_by_test_id("moment-count-likes")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         page.get_by_test_id("moment-sync").click()
         page.wait_for_timeout(2000)
-        if published.inner_text().strip() == "1":
+        if published.inner_text().strip() == "1" and likes.inner_text().strip() == "1":
             break
     expect(published).to_have_text("1")
+    expect(likes).to_have_text("1")
+    expect(page.get_by_test_id("moment-count-comments")).to_have_text("1")
     expect(page.get_by_test_id("moment-results")).to_contain_text("已发表")
     expect(page.get_by_test_id("moment-result-chart")).to_be_visible()
     screenshot(page, "moment-detail")

@@ -6,8 +6,10 @@ reaches WeCom, and bad input or another tenant's posts get clear refusals."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from siyu.db import Database, utcnow
 from siyu.jobs import Job
 from siyu.moments import service
 from siyu.moments.models import MomentPost
+from siyu.sandbox.demo import DEMO_CORP
 from siyu.tags.models import Tag
 from siyu.tenants.models import Tenant
 from tests.conftest import RunJobs, World
@@ -27,6 +30,9 @@ from tests.materials.factories import make_image, make_video
 
 API = "/api/v1"
 ADD = "externalcontact/add_moment_task"
+
+LIU = DEMO_CORP.customers[0].external_userid  # 刘晓燕, wangfang's customer
+ZHAO = DEMO_CORP.customers[1].external_userid  # 赵明, wangfang's and zhangqiang's
 
 
 def _ready(world: World, run_jobs: RunJobs) -> None:
@@ -211,9 +217,41 @@ def test_staff_publish_in_wecom_and_each_accounts_result_comes_back(
     assert detail["counts"]["published"] == 1
     assert detail["counts"]["targets"] == 3
 
+    assert (results["wangfang"]["likes"], results["wangfang"]["comments"]) == (0, 0)
+
+    # Her customers like and comment on it; the next sync reads them for her copy only.
+    for customer, kind in ((LIU, "like"), (ZHAO, "like"), (ZHAO, "comment")):
+        world.sandbox_admin(
+            "POST",
+            "/simulate/moment_interaction",
+            json={
+                "moment_id": moment_id,
+                "userid": "wangfang",
+                "external_userid": customer,
+                "kind": kind,
+            },
+        )
+    # Only a published copy can be liked (zhangqiang has not published his).
+    refused = world.sandbox_admin(
+        "POST",
+        "/simulate/moment_interaction",
+        json={"moment_id": moment_id, "userid": "zhangqiang", "external_userid": ZHAO},
+    )
+    assert refused["errcode"] == 40058
+    world.siyu.post(f"{API}/moments/posts/{post['id']}/sync")
+    run_jobs(service.SYNC_JOB)
+    results = {r["userid"]: r for r in _get(world, post["id"])["results"]}
+    assert (results["wangfang"]["likes"], results["wangfang"]["comments"]) == (2, 1)
+    assert (results["zhangqiang"]["likes"], results["zhangqiang"]["comments"]) == (0, 0)
+
     sheet = world.siyu.get(f"{API}/moments/posts/{post['id']}/results.xlsx")
     assert sheet.status_code == 200
     assert sheet.content[:2] == b"PK"
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True)
+    )
+    assert rows[0][-2:] == ("点赞", "评论")
+    assert [r[-2:] for r in rows[1:] if r[0] == "wangfang"] == [(2, 1)]
 
     # The calendar shows the post on its day, with its kind and result.
     day = detail["planned_at"][:10]

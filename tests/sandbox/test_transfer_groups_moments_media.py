@@ -281,6 +281,16 @@ def test_moments_are_published_by_staff(client: TestClient, wecom: WeCom) -> Non
         "externalcontact/get_moment_list", {"start_time": now - 3600, "end_time": now + 10}
     )
     assert listed["moment_list"][0]["text"]["content"].startswith("秋冬新品")
+    # Her customer likes it, then comments: WeCom lists both for her copy.
+    reaction = {"moment_id": moment_id, "userid": "wangfang", "external_userid": LIU}
+    for kind in ("like", "comment"):
+        client.post("/sandbox/simulate/moment_interaction", json=reaction | {"kind": kind})
+    reactions = wecom.post(
+        "externalcontact/get_moment_comments", {"moment_id": moment_id, "userid": "wangfang"}
+    )
+    assert [r["external_userid"] for r in reactions["like_list"]] == [LIU]
+    assert [r["external_userid"] for r in reactions["comment_list"]] == [LIU]
+    assert reactions["like_list"][0]["create_time"] > 0
     assert (
         wecom.post("externalcontact/cancel_moment_task", {"moment_id": moment_id})["errcode"] == 0
     )

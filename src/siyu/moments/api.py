@@ -110,6 +110,8 @@ def _detail(session: DbSession, post: MomentPost) -> PostDetail:
                 name=names.get(r.userid, r.userid),
                 status=r.status,
                 published_at=r.published_at,
+                likes=r.likes,
+                comments=r.comments,
             )
             for r in rows
         ],
@@ -224,8 +226,8 @@ def sync_post(session: DbSession, principal: Manage, post_id: int) -> PostDetail
 
 
 RESULT_HEADERS = {
-    "zh-CN": ["员工账号", "姓名", "状态", "发表时间"],
-    "en": ["Account", "Name", "Status", "Published at"],
+    "zh-CN": ["员工账号", "姓名", "状态", "发表时间", "点赞", "评论"],
+    "en": ["Account", "Name", "Status", "Published at", "Likes", "Comments"],
 }
 STATUS_TEXT = {
     "zh-CN": {PUBLISHED: "已发表", PENDING: "未发表", INVALID: "无效账号"},
@@ -245,7 +247,14 @@ def export_results(session: DbSession, principal: Read, post_id: int) -> FileRes
     locale = principal.locale
     path = temp_path(".xlsx")
     rows = (
-        [r.userid, r.name, STATUS_TEXT[locale].get(r.status, r.status), r.published_at]
+        [
+            r.userid,
+            r.name,
+            STATUS_TEXT[locale].get(r.status, r.status),
+            r.published_at,
+            r.likes,
+            r.comments,
+        ]
         for r in detail.results
     )
     write_xlsx(path, RESULT_HEADERS[locale], rows, sheet_title=f"moment-{post_id}")

@@ -1,8 +1,8 @@
 """The demo tenant's Moments calendar: last weekend, this week and next, a mix of the four
 kinds at the suggested hours, next week with too many ads (the calendar warns). Posts whose time
 has passed are created in WeCom (the sandbox) at once; :func:`publish_some` then has a few
-staff publish them in the sandbox, as they would from their WeCom client, when ``siyu up``
-runs the demo the first time."""
+staff publish them in the sandbox, as they would from their WeCom client (and some of their
+customers like and comment), when ``siyu up`` runs the demo the first time."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.config import Settings
-from siyu.customers.models import Customer, CustomerSyncRun
-from siyu.db import get_database, utcnow
+from siyu.customers.models import FRIEND, Customer, CustomerSyncRun, Follow
+from siyu.db import Database, get_database, utcnow
 from siyu.jobs import Job, NotYet, job
 from siyu.materials.models import Material
 from siyu.moments import results, service
@@ -188,6 +188,7 @@ def publish_some(settings: Settings, timeout: float = 300) -> None:
         if waiting:
             break
         time.sleep(3)
+    friends = _friends(database, tenant_id, {u for us in waiting.values() for u in us})
     try:
         for index, ((_post_id, moment_id), userids) in enumerate(sorted(waiting.items())):
             for userid in userids[: 1 + index % 2]:
@@ -196,7 +197,43 @@ def publish_some(settings: Settings, timeout: float = 300) -> None:
                     json={"moment_id": moment_id, "userid": userid},
                     timeout=10,
                 ).raise_for_status()
+                # Some of the account's customers like it; fewer comment.
+                mine = friends.get(userid, [])
+                likes, comments = mine[: 2 + index % 5], mine[: index % 3]
+                for kind, who in (("like", likes), ("comment", comments)):
+                    for external_userid in who:
+                        httpx.post(
+                            f"{settings.sandbox_url}/sandbox/simulate/moment_interaction",
+                            json={
+                                "moment_id": moment_id,
+                                "userid": userid,
+                                "external_userid": external_userid,
+                                "kind": kind,
+                            },
+                            timeout=10,
+                        ).raise_for_status()
     except httpx.HTTPError as exc:
         log.warning("demo Moments publishing stopped: %s", exc)
     with database.transaction() as session:
         results.request_sync(session, tenant_id)
+
+
+def _friends(database: Database, tenant_id: int, userids: set[str]) -> dict[str, list[str]]:
+    """A few customers of each account (their external_userids), for the demo's reactions."""
+    found: dict[str, list[str]] = defaultdict(list)
+    with database.factory() as session:
+        rows = session.execute(
+            select(Follow.userid, Customer.external_userid)
+            .join(Customer, Customer.id == Follow.customer_id)
+            .where(
+                Follow.tenant_id == tenant_id,
+                Follow.userid.in_(userids),
+                Follow.status == FRIEND,
+                Customer.external_userid.is_not(None),
+            )
+            .order_by(Follow.userid, Customer.id)
+        )
+        for userid, external_userid in rows:
+            if len(found[userid]) < 8:
+                found[userid].append(str(external_userid))
+    return found

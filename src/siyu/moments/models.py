@@ -64,7 +64,7 @@ class MomentPost(IdMixin, TenantMixin, Base):
 
 class MomentResult(TenantMixin, Base):
     """One staff account's part in a created post: published or not (WeCom's publish_status),
-    and when Siyu first saw it published."""
+    when Siyu first saw it published, and the likes and comments it got."""
 
     __tablename__ = "moment_results"
     __table_args__ = (PrimaryKeyConstraint("post_id", "userid"),)
@@ -73,6 +73,9 @@ class MomentResult(TenantMixin, Base):
     userid: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default=PENDING)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Likes and comments on this account's copy (WeCom's get_moment_comments), as last read.
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
     synced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -66,10 +66,14 @@ def record_task_result(
 
 
 def apply_tasks(
-    session: Session, tenant_id: int, post_id: int, tasks: list[wecom_schemas.MomentTaskItem]
+    session: Session,
+    tenant_id: int,
+    post_id: int,
+    tasks: list[wecom_schemas.MomentTaskItem],
+    reactions: dict[str, tuple[int, int]] | None = None,
 ) -> None:
-    """Each account's publish status as WeCom lists it now; the first time an account is seen
-    published is kept as when it published."""
+    """Each account's publish status as WeCom lists it now (the first time an account is seen
+    published is kept as when it published), and the (likes, comments) read for an account."""
     post = repository.get_post(session, tenant_id, post_id)
     if post is None:
         return
@@ -82,5 +86,7 @@ def apply_tasks(
             session.add(row)
         if task.publish_status == 1 and row.status != PUBLISHED:
             row.status, row.published_at = PUBLISHED, now
+        if reactions and task.userid in reactions:
+            row.likes, row.comments = reactions[task.userid]
         row.synced_at = now
     post.results_synced_at = now

@@ -47,6 +47,8 @@ class ResultRow(BaseModel):
     name: str
     status: str = Field(description="published, pending or invalid (WeCom refused the account)")
     published_at: dt.datetime | None
+    likes: int = Field(0, description="Likes on this account's copy, as last read from WeCom")
+    comments: int = Field(0, description="Comments on this account's copy")
 
 
 class ResultCounts(BaseModel):

@@ -154,7 +154,8 @@ def sync(database: Database, job_row: Job) -> None:
 
 
 def sync_now(database: Database, client: WeComClient, tenant_id: int, job_row: Job) -> None:
-    """Read the tenant's young created posts' task results and per-account publish status."""
+    """Read the tenant's young created posts' task results, per-account publish status, and
+    the likes and comments on each published copy."""
     with database.factory() as session:
         refs = [
             Ref(p.id, p.jobid, p.moment_id)
@@ -176,9 +177,15 @@ def sync_now(database: Database, client: WeComClient, tenant_id: int, job_row: J
             if moment_id is None:
                 continue
         tasks = fetch_tasks(client, moment_id)
+        reactions = {
+            t.userid: found
+            for t in tasks
+            if t.publish_status == 1
+            and (found := fetch_reactions(client, moment_id, t.userid)) is not None
+        }
         with database.transaction() as session:
             hold_lease(session, job_row)
-            results.apply_tasks(session, tenant_id, ref.id, tasks)
+            results.apply_tasks(session, tenant_id, ref.id, tasks, reactions)
     if unfinished:
         # WeCom is still building a task: look again shortly.
         with database.transaction() as session:
@@ -195,6 +202,17 @@ def fetch_tasks(client: WeComClient, moment_id: str) -> list[schemas.MomentTaskI
             break
         cursor = answer.next_cursor
     return tasks
+
+
+def fetch_reactions(client: WeComClient, moment_id: str, userid: str) -> tuple[int, int] | None:
+    """(likes, comments) on one account's copy; None when WeCom would not say (the counts
+    read before are kept)."""
+    try:
+        answer = client.get_moment_comments(moment_id, userid)
+    except WeComError as exc:
+        log.warning("moment %s of %s: likes and comments not read: %s", moment_id, userid, exc)
+        return None
+    return len(answer.like_list), len(answer.comment_list)
 
 
 # --- cancelling ------------------------------------------------------------------------------

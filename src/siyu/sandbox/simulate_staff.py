@@ -1,14 +1,17 @@
 """The simulator's staff in the client: confirm mass messages, publish moments; and customers
-answering a transfer."""
+liking or commenting on those moments, and answering a transfer."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from siyu.sandbox import callbacks
 from siyu.sandbox.api import mass_messages, moments, transfer
+from siyu.sandbox.api.base import follow
 from siyu.sandbox.core import WeComError
 from siyu.sandbox.simulate import PREFIX, Json, Wait, corp_of, finish, runtime_of
 from siyu.sandbox.state import Transfer
@@ -45,6 +48,33 @@ def publish_moment(request: Request, body: PublishMoment) -> Json:
         corp = corp_of(session, body.corp_id)
         return moments.publish(
             session, corp.corp_id, body.moment_id, body.userid, runtime.clock.ts()
+        )
+
+
+class MomentReaction(BaseModel):
+    moment_id: str
+    userid: str = Field(description="The staff member whose published moment it is")
+    external_userid: str = Field(description="A customer who is their friend")
+    kind: Literal["like", "comment"] = "like"
+    corp_id: str = ""
+
+
+@router.post("/moment_interaction")
+def moment_interaction(request: Request, body: MomentReaction) -> Json:
+    """A customer likes or comments on a moment a staff member published."""
+    runtime = runtime_of(request)
+    with runtime.database.transaction() as session:
+        corp = corp_of(session, body.corp_id)
+        if follow(session, corp.corp_id, body.userid, body.external_userid) is None:
+            raise WeComError(84061)
+        return moments.interact(
+            session,
+            corp.corp_id,
+            body.moment_id,
+            body.userid,
+            body.external_userid,
+            body.kind,
+            runtime.clock.ts(),
         )
 
 

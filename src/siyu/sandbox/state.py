@@ -348,6 +348,20 @@ class MomentTask(SandboxBase):
     publish_status: Mapped[int] = mapped_column(Integer, default=0)  # 0 not yet, 1 published
 
 
+class MomentInteraction(SandboxBase):
+    """A like or a comment on a staff member's published moment, by a customer (or a
+    colleague)."""
+
+    __tablename__ = "sb_moment_interaction"
+    id: Mapped[int] = _id()
+    moment_id: Mapped[str] = mapped_column(String(64), index=True)
+    userid: Mapped[str] = mapped_column(String(64))  # whose Moments it is on
+    kind: Mapped[str] = mapped_column(String(8))  # like, comment
+    external_userid: Mapped[str] = mapped_column(String(64), default="")
+    by_userid: Mapped[str] = mapped_column(String(64), default="")
+    create_time: Mapped[int] = mapped_column(Integer)
+
+
 class Transfer(SandboxBase):
     __tablename__ = "sb_transfer"
     id: Mapped[int] = _id()

@@ -52,6 +52,13 @@ class MomentCalls:
         body = {"moment_id": moment_id, "cursor": cursor, "limit": TASK_LIMIT}
         return self.post(BASE + "get_moment_task", schemas.MomentTaskList, body, idempotent=True)
 
+    def get_moment_comments(self, moment_id: str, userid: str) -> schemas.MomentComments:
+        """The likes and comments on one account's copy of a moment."""
+        body = {"moment_id": moment_id, "userid": userid}
+        return self.post(
+            BASE + "get_moment_comments", schemas.MomentComments, body, idempotent=True
+        )
+
     def cancel_moment_task(self, moment_id: str) -> None:
         body = {"moment_id": moment_id}
         self.post(BASE + "cancel_moment_task", schemas.Reply, body, idempotent=True)

@@ -362,6 +362,20 @@ class MomentTaskList(Reply):
     next_cursor: str = ""
 
 
+class MomentReaction(WeComModel):
+    """Who liked or commented (a customer's ``external_userid`` or a colleague's ``userid``)
+    and when."""
+
+    external_userid: str = ""
+    userid: str = ""
+    create_time: int = 0
+
+
+class MomentComments(Reply):
+    comment_list: list[MomentReaction] = []
+    like_list: list[MomentReaction] = []
+
+
 class MediaUploaded(Reply):
     """``media/upload`` and ``media/upload_attachment``: a media id good for three days."""
 

@@ -41,6 +41,9 @@ export interface MomentResultRow {
   name: string
   status: 'published' | 'pending' | 'invalid'
   published_at: string | null
+  /** Likes and comments on this account's copy, as last read from WeCom. */
+  likes: number
+  comments: number
 }
 
 export interface MomentPost {

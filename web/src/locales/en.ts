@@ -1861,7 +1861,7 @@ const en: typeof zhCN = {
       name: 'Name',
       status: 'Status',
       publishedAt: 'Published at',
-      counts: { targets: 'Accounts', published: 'Published', pending: 'Not yet', invalid: 'Invalid' },
+      counts: { targets: 'Accounts', published: 'Published', pending: 'Not yet', invalid: 'Invalid', likes: 'Likes', comments: 'Comments' },
       chart: 'Publishing',
       error: 'Why it failed',
       noResults: 'Each account’s result shows once the task is created',

@@ -1852,7 +1852,7 @@ export default {
       name: '姓名',
       status: '状态',
       publishedAt: '发表时间',
-      counts: { targets: '目标员工', published: '已发表', pending: '未发表', invalid: '无效账号' },
+      counts: { targets: '目标员工', published: '已发表', pending: '未发表', invalid: '无效账号', likes: '点赞', comments: '评论' },
       chart: '发表情况',
       error: '失败原因',
       noResults: '任务创建后显示各员工的发表情况',

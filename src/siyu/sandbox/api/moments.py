@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from siyu.sandbox.api.base import Ctx, Json, Registry, cursor_page, integer, str_list, text
 from siyu.sandbox.api.media import media_valid
 from siyu.sandbox.core import WeComError, new_id
-from siyu.sandbox.state import Effect, Moment, MomentTask, User
+from siyu.sandbox.state import Effect, Moment, MomentInteraction, MomentTask, User
 
 # Seconds (sandbox clock) before a moment task's result is ready, as WeCom's is not at once.
 MOMENT_TASK_SECONDS = 5
@@ -187,6 +187,56 @@ def get_moment_task(ctx: Ctx) -> Json:
         "task_list": [{"userid": t.userid, "publish_status": t.publish_status} for t in page],
         "next_cursor": next_cursor,
     }
+
+
+@registry.post("externalcontact/get_moment_comments")
+def get_moment_comments(ctx: Ctx) -> Json:
+    """The likes and comments on one staff member's copy of the moment."""
+    moment = _find(ctx)
+    userid = text(ctx.body, "userid")
+    rows = ctx.session.scalars(
+        select(MomentInteraction)
+        .where(MomentInteraction.moment_id == moment.moment_id, MomentInteraction.userid == userid)
+        .order_by(MomentInteraction.id)
+    )
+    found: dict[str, list[Json]] = {"comment": [], "like": []}
+    for row in rows:
+        who = {"external_userid": row.external_userid} if row.external_userid else {}
+        who |= {"userid": row.by_userid} if row.by_userid else {}
+        found[row.kind].append(who | {"create_time": row.create_time})
+    return {"comment_list": found["comment"], "like_list": found["like"]}
+
+
+def interact(
+    session: Session,
+    corp_id: str,
+    moment_id: str,
+    userid: str,
+    external_userid: str,
+    kind: str,
+    now: int,
+) -> Json:
+    """A customer likes or comments on the moment a staff member published."""
+    moment = session.scalar(
+        select(Moment).where(Moment.corp_id == corp_id, Moment.moment_id == moment_id)
+    )
+    if moment is None or moment.cancelled:
+        raise WeComError(40058, "invalid moment_id")
+    task = session.scalar(
+        select(MomentTask).where(MomentTask.moment_id == moment_id, MomentTask.userid == userid)
+    )
+    if task is None or task.publish_status != 1:
+        raise WeComError(40058, f"{userid} has not published {moment_id}")
+    session.add(
+        MomentInteraction(
+            moment_id=moment_id,
+            userid=userid,
+            kind=kind,
+            external_userid=external_userid,
+            create_time=now,
+        )
+    )
+    return {"ok": True}
 
 
 @registry.post("externalcontact/cancel_moment_task")
