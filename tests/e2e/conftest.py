@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -20,6 +21,7 @@ from siyu import demo, jobs, migrate
 from siyu.app import CONSOLE_DIST, create_app
 from siyu.config import Settings, get_settings
 from siyu.db import Database, utcnow
+from siyu.sandbox.demo import DEMO_CORP
 from siyu.sandbox.server import create_sandbox_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -163,3 +165,15 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def verify_callbacks(page: Page, live: Live) -> None:
+    """Point WeCom (the sandbox) at Siyu's callback URL, as the admin does in WeCom's console;
+    the sandbox verifies it as WeCom does."""
+    connection = page.request.get("/api/v1/wecom/connection").json()["connection"]
+    verified = httpx.post(
+        f"{live.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
+        json={"url": connection["callback"]["url"]},
+        timeout=20,
+    ).json()
+    assert verified["verified"] is True, verified

@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Locator, Page, expect
 
-from siyu.sandbox.demo import DEMO_CORP
-from tests.e2e.conftest import Live, screenshot
+from tests.e2e.conftest import Live, screenshot, verify_callbacks
 from tests.e2e.test_console import sign_in
 
 IMPORT_TIMEOUT = 30_000
@@ -51,23 +50,13 @@ def _synced(page: Page) -> None:
         expect(state).to_have_attribute("data-state", "done", timeout=SYNC_TIMEOUT)
 
 
-def _verify_callbacks(page: Page, live: Live) -> None:
-    connection = page.request.get("/api/v1/wecom/connection").json()["connection"]
-    verified = httpx.post(
-        f"{live.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
-        json={"url": connection["callback"]["url"]},
-        timeout=20,
-    ).json()
-    assert verified["verified"] is True, verified
-
-
 def test_a_phone_list_becomes_tasks_that_complete_when_the_customer_accepts(
     page: Page, live: Live, tmp_path: Path
 ) -> None:
     upload = tmp_path / "双十二老客.csv"
     upload.write_text("手机号,姓名\n" + "".join(f"{p},{n}\n" for p, n in ROWS), encoding="utf-8")
     _synced(page)
-    _verify_callbacks(page, live)
+    verify_callbacks(page, live)
 
     # The lists, with the demo tenant's own list under way.
     page.get_by_test_id("nav-addFriend").click()

@@ -26,11 +26,8 @@ def _put(page: Page, path: str, body: Any) -> Any:
     return response.json()
 
 
-def test_a_scheduled_broadcast_to_a_segment_is_confirmed_and_counted(
-    page: Page, live: Live
-) -> None:
-    _ready(page)
-    # Quiet hours off, whatever the hour the tests run at.
+def quiet_hours_off(page: Page) -> None:
+    """No quiet hours and a loose cap, whatever the hour the tests run at."""
     _put(
         page,
         "/api/v1/reach-settings",
@@ -42,6 +39,27 @@ def test_a_scheduled_broadcast_to_a_segment_is_confirmed_and_counted(
             "wecom_policy": "month",
         },
     )
+
+
+def _sent(page: Page, seconds: float = 60) -> dict[str, Any]:
+    """The results of the broadcast on the page, once the worker has made all its tasks."""
+    broadcast_id = int(page.url.rstrip("/").split("/")[-1])
+    deadline = time.monotonic() + seconds
+    results: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        results = _api(page, f"/api/v1/broadcasts/{broadcast_id}/results")
+        if results["broadcast"]["state"] == "sent":
+            break
+        time.sleep(1)
+    assert results["broadcast"]["state"] == "sent", results["broadcast"]
+    return results
+
+
+def test_a_scheduled_broadcast_to_a_segment_is_confirmed_and_counted(
+    page: Page, live: Live
+) -> None:
+    _ready(page)
+    quiet_hours_off(page)
     rule = {"field": "follow", "op": "eq", "value": "friend"}
     segment = _api(page, "/api/v1/segments", {"name": "群发测试 · 全部好友", "rule": rule})
     friends = segment["count"]
@@ -66,15 +84,7 @@ def test_a_scheduled_broadcast_to_a_segment_is_confirmed_and_counted(
     expect(page.get_by_test_id("broadcast-title")).to_have_text(NAME)
     state = page.get_by_test_id("broadcast-detail").locator("[data-state]").first
     # The worker picks it up when due and creates the staff's tasks.
-    deadline = time.monotonic() + 60
-    results: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        broadcast_id = int(page.url.rstrip("/").split("/")[-1])
-        results = _api(page, f"/api/v1/broadcasts/{broadcast_id}/results")
-        if results["broadcast"]["state"] == "sent":
-            break
-        time.sleep(1)
-    assert results["broadcast"]["state"] == "sent", results["broadcast"]
+    results = _sent(page)
     tasks = results["tasks"]
     assert tasks
     assert all(t["msgid"] for t in tasks)
@@ -107,17 +117,7 @@ def test_a_broadcast_to_picked_customers_carries_the_senders_name_and_an_attachm
     page: Page, live: Live
 ) -> None:
     _ready(page)
-    _put(
-        page,
-        "/api/v1/reach-settings",
-        {
-            "quiet_start": "00:00",
-            "quiet_end": "00:00",
-            "cap_count": 20,
-            "cap_days": 1,
-            "wecom_policy": "month",
-        },
-    )
+    quiet_hours_off(page)
     page.get_by_test_id("nav-broadcasts").click()
     page.get_by_test_id("broadcasts-create").click()
     page.get_by_test_id("broadcast-name").fill("老客回访 · 指定客户")
@@ -146,15 +146,7 @@ def test_a_broadcast_to_picked_customers_carries_the_senders_name_and_an_attachm
     page.get_by_test_id("broadcast-submit").click()
     expect(page.get_by_test_id("broadcast-title")).to_have_text("老客回访 · 指定客户")
 
-    broadcast_id = int(page.url.rstrip("/").split("/")[-1])
-    deadline = time.monotonic() + 60
-    results: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        results = _api(page, f"/api/v1/broadcasts/{broadcast_id}/results")
-        if results["broadcast"]["state"] == "sent":
-            break
-        time.sleep(1)
-    assert results["broadcast"]["state"] == "sent", results["broadcast"]
+    results = _sent(page)
     assert results["broadcast"]["audience"]["kind"] == "customers"
     assert len(results["broadcast"]["material_ids"]) == 1
     (task,) = results["tasks"]

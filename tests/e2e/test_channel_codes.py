@@ -14,8 +14,7 @@ from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from siyu import qr
-from siyu.sandbox.demo import DEMO_CORP
-from tests.e2e.conftest import Live, screenshot
+from tests.e2e.conftest import Live, screenshot, verify_callbacks
 from tests.e2e.test_console import sign_in
 
 LIVE_TIMEOUT = 30_000
@@ -151,13 +150,7 @@ def test_a_code_made_in_the_console_greets_and_tags_the_customer_who_scans_it(
     expect(dialog).to_be_hidden()
 
     # WeCom must know where to send callbacks; then a customer scans the code.
-    connection = page.request.get("/api/v1/wecom/connection").json()["connection"]
-    verified = httpx.post(
-        f"{live.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
-        json={"url": connection["callback"]["url"]},
-        timeout=20,
-    ).json()
-    assert verified["verified"] is True, verified
+    verify_callbacks(page, live)
     scanned = httpx.post(
         f"{live.sandbox_url}/sandbox/simulate/scan",
         params={"wait": "true"},

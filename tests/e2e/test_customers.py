@@ -11,7 +11,7 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from siyu.sandbox.demo import DEMO_CORP
-from tests.e2e.conftest import Live, screenshot
+from tests.e2e.conftest import Live, screenshot, verify_callbacks
 from tests.e2e.test_console import sign_in
 
 SYNC_TIMEOUT = 30_000
@@ -162,13 +162,7 @@ def test_a_churn_alert_from_wecom_is_handled_with_a_note(page: Page, live: Live)
     open_synced_customers(page)
 
     # WeCom must know where to send callbacks (as the admin does in WeCom's console).
-    connection = page.request.get("/api/v1/wecom/connection").json()["connection"]
-    verified = httpx.post(
-        f"{live.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
-        json={"url": connection["callback"]["url"]},
-        timeout=20,
-    ).json()
-    assert verified["verified"] is True, verified
+    verify_callbacks(page, live)
 
     # 周建国 deletes 陈杰 in WeChat: WeCom tells Siyu, which raises a churn alert.
     deleted = httpx.post(

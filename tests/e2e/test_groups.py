@@ -18,7 +18,7 @@ from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from siyu.sandbox.demo import DEMO_CORP, DEMO_GROUPS
-from tests.e2e.conftest import Live, screenshot
+from tests.e2e.conftest import Live, screenshot, verify_callbacks
 from tests.e2e.test_console import sign_in
 
 SYNC_TIMEOUT = 30_000
@@ -49,11 +49,8 @@ def _wait_for(page: Page, locator: Locator, text: str, seconds: float = 20) -> N
     expect(locator).to_contain_text(text)
 
 
-def test_a_group_code_over_demo_groups_fills_as_customers_scan(
-    page: Page, live: Live, tmp_path: Path
-) -> None:
-    sign_in(page)
-    expect(page.get_by_test_id("dashboard-card-members")).to_be_visible()
+def _open_synced_groups(page: Page) -> None:
+    """The groups page, once the groups have been read from WeCom (started if never)."""
     page.get_by_test_id("nav-groups").click()
     expect(page).to_have_url(re.compile(r"/groups$"))
     state = page.get_by_test_id("groups-sync-state")
@@ -61,6 +58,14 @@ def test_a_group_code_over_demo_groups_fills_as_customers_scan(
     if state.get_attribute("data-state") in ("never", "failed"):
         page.get_by_test_id("groups-sync").click()
     expect(state).to_have_attribute("data-state", "done", timeout=SYNC_TIMEOUT)
+
+
+def test_a_group_code_over_demo_groups_fills_as_customers_scan(
+    page: Page, live: Live, tmp_path: Path
+) -> None:
+    sign_in(page)
+    expect(page.get_by_test_id("dashboard-card-members")).to_be_visible()
+    _open_synced_groups(page)
     table = page.get_by_test_id("groups-table")
     expect(table).to_contain_text("徐汇店老客福利群")
     expect(table.locator("tbody tr", has_text=GROUP)).to_contain_text("3 / 200")
@@ -101,13 +106,7 @@ def test_a_group_code_over_demo_groups_fills_as_customers_scan(
     assert found[0].text == code["qr_code"].replace("/sandbox/qr/", "/sandbox/ways/")
 
     # WeCom sends callbacks to Siyu (as set in WeCom's admin console); a customer scans.
-    connection = page.request.get("/api/v1/wecom/connection").json()["connection"]
-    verified = httpx.post(
-        f"{live.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
-        json={"url": connection["callback"]["url"]},
-        timeout=20,
-    ).json()
-    assert verified["verified"] is True, verified
+    verify_callbacks(page, live)
     scanned = httpx.post(
         f"{live.sandbox_url}/sandbox/simulate/scan_group_code",
         params={"wait": "true"},
@@ -127,19 +126,8 @@ def test_a_group_code_over_demo_groups_fills_as_customers_scan(
 
 def test_what_is_said_in_a_group_shows_as_the_days_messages(page: Page, live: Live) -> None:
     sign_in(page)
-    connection = page.request.get("/api/v1/wecom/connection").json()["connection"]
-    verified = httpx.post(
-        f"{live.sandbox_url}/sandbox/corps/{DEMO_CORP.corp_id}/callback",
-        json={"url": connection["callback"]["url"]},
-        timeout=20,
-    ).json()
-    assert verified["verified"] is True, verified
-    page.get_by_test_id("nav-groups").click()
-    state = page.get_by_test_id("groups-sync-state")
-    expect(state).not_to_have_attribute("data-state", "unknown")
-    if state.get_attribute("data-state") in ("never", "failed"):
-        page.get_by_test_id("groups-sync").click()
-    expect(state).to_have_attribute("data-state", "done", timeout=SYNC_TIMEOUT)
+    verify_callbacks(page, live)
+    _open_synced_groups(page)
     page.get_by_test_id("groups-table").get_by_text(GROUP).click()
     expect(page.get_by_test_id("group-name")).to_contain_text(GROUP)
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()

@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Live, screenshot
-from tests.e2e.test_broadcasts import _put
+from tests.e2e.test_broadcasts import quiet_hours_off
 from tests.e2e.test_segments import _api, _ready
 
 NAME = "会员福利群 · 拉群邀请"
@@ -33,17 +33,7 @@ def test_an_invitation_to_a_segment_is_listed_with_its_broadcast_and_counts(
     page: Page, live: Live
 ) -> None:
     _ready(page)
-    _put(
-        page,
-        "/api/v1/reach-settings",
-        {
-            "quiet_start": "00:00",
-            "quiet_end": "00:00",
-            "cap_count": 20,
-            "cap_days": 1,
-            "wecom_policy": "month",
-        },
-    )
+    quiet_hours_off(page)
     code = _live_code(page)
     rule = {"field": "follow", "op": "eq", "value": "friend"}
     segment = _api(page, "/api/v1/segments", {"name": "拉群测试 · 全部好友", "rule": rule})

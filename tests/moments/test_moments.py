@@ -18,6 +18,7 @@ from siyu import jobs
 from siyu.auth.permissions import Role
 from siyu.db import Database, utcnow
 from siyu.jobs import Job
+from siyu.moments import results as results_service
 from siyu.moments import service
 from siyu.moments.models import MomentPost
 from siyu.sandbox.demo import DEMO_CORP
@@ -30,6 +31,7 @@ from tests.materials.factories import make_image, make_video
 
 API = "/api/v1"
 ADD = "externalcontact/add_moment_task"
+COMMENTS = "externalcontact/get_moment_comments"
 
 LIU = DEMO_CORP.customers[0].external_userid  # 刘晓燕, wangfang's customer
 ZHAO = DEMO_CORP.customers[1].external_userid  # 赵明, wangfang's and zhangqiang's
@@ -243,6 +245,15 @@ def test_staff_publish_in_wecom_and_each_accounts_result_comes_back(
     results = {r["userid"]: r for r in _get(world, post["id"])["results"]}
     assert (results["wangfang"]["likes"], results["wangfang"]["comments"]) == (2, 1)
     assert (results["zhangqiang"]["likes"], results["zhangqiang"]["comments"]) == (0, 0)
+    # The 15-minute sync does not ask again within the hour; an operator's sync does.
+    asked = _calls(world, COMMENTS)
+    with database.transaction() as session:
+        results_service.request_sync(session, world.connection.tenant_id)
+    run_jobs(service.SYNC_JOB)
+    assert _calls(world, COMMENTS) == asked
+    world.siyu.post(f"{API}/moments/posts/{post['id']}/sync")
+    run_jobs(service.SYNC_JOB)
+    assert _calls(world, COMMENTS) == asked + 1  # wangfang's copy: the only one published
 
     sheet = world.siyu.get(f"{API}/moments/posts/{post['id']}/results.xlsx")
     assert sheet.status_code == 200

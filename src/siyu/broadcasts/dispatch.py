@@ -130,9 +130,9 @@ def send(
     task: BroadcastTask,
     text: str,
     to: list[str] | None = None,
-) -> bool:
+) -> None:
     """Create one claimed task in WeCom and record what happened. ``to``: its addresses, when
-    the caller read them already. Answers whether WeCom made the task."""
+    the caller read them already."""
     if to is None:
         with database.factory() as session:
             to = addresses(session, task, message.chat_type)
@@ -140,7 +140,7 @@ def send(
         with database.transaction() as session:
             hold_lease(session, job_row)
             _finish(session, task.id, T_FAILED, error="no recipients left")
-        return False
+        return
     try:
         answer = client.add_msg_template(request_body(message, task.sender, to, text))
     except RateLimited:
@@ -166,7 +166,7 @@ def send(
         log.warning(
             "broadcast %s: WeCom refused the task of %s: %s", message.broadcast_id, task.sender, exc
         )
-        return False
+        return
     if after_call is not None:
         after_call(task)
     with database.transaction() as session:
@@ -179,7 +179,6 @@ def send(
             answer.fail_list,
             claim=task.claim,
         )
-    return True
 
 
 def record(

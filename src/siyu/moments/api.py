@@ -218,9 +218,11 @@ def cancel_post(session: DbSession, principal: Manage, post_id: int) -> PostDeta
     responses=responses(*AUTH, NotFound),
 )
 def sync_post(session: DbSession, principal: Manage, post_id: int) -> PostDetail:
-    """Read the post's results from WeCom again now (they are also read every 15 minutes)."""
+    """Read the post's results from WeCom again now (they are also read every 15 minutes, its
+    likes and comments every hour)."""
     post = _post(session, principal, post_id)
     if post.state == "created":
+        results.reread_reactions(session, post.id)
         results.request_sync(session, principal.tenant_id)
     return _detail(session, post)
 

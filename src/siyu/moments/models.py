@@ -76,6 +76,7 @@ class MomentResult(TenantMixin, Base):
     # Likes and comments on this account's copy (WeCom's get_moment_comments), as last read.
     likes: Mapped[int] = mapped_column(Integer, default=0)
     comments: Mapped[int] = mapped_column(Integer, default=0)
+    reactions_read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     synced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

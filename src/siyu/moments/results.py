@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from siyu import jobs
@@ -17,6 +17,9 @@ from siyu.moments.models import FAILED, INVALID, PENDING, PUBLISHED, MomentResul
 from siyu.wecom import schemas as wecom_schemas
 
 SYNC_JOB = "moments.sync"
+# An account's likes and comments are read at most this often (a call per account and post),
+# unless an operator asks for the post's results.
+REACTIONS_EVERY = dt.timedelta(hours=1)
 
 
 def request_sync(session: Session, tenant_id: int, delay: dt.timedelta | None = None) -> int:
@@ -88,5 +91,28 @@ def apply_tasks(
             row.status, row.published_at = PUBLISHED, now
         if reactions and task.userid in reactions:
             row.likes, row.comments = reactions[task.userid]
+            row.reactions_read_at = now
         row.synced_at = now
     post.results_synced_at = now
+
+
+def reactions_fresh(session: Session, post_id: int, now: dt.datetime) -> set[str]:
+    """The accounts of the post whose likes and comments were read within the hour."""
+    return set(
+        session.scalars(
+            select(MomentResult.userid).where(
+                MomentResult.post_id == post_id,
+                MomentResult.reactions_read_at > now - REACTIONS_EVERY,
+            )
+        )
+    )
+
+
+def reread_reactions(session: Session, post_id: int) -> None:
+    """The next sync reads the post's likes and comments, however recently it did."""
+    session.execute(
+        update(MomentResult)
+        .where(MomentResult.post_id == post_id)
+        .values(reactions_read_at=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -155,7 +155,7 @@ def sync(database: Database, job_row: Job) -> None:
 
 def sync_now(database: Database, client: WeComClient, tenant_id: int, job_row: Job) -> None:
     """Read the tenant's young created posts' task results, per-account publish status, and
-    the likes and comments on each published copy."""
+    the likes and comments on each published copy (not read within the hour)."""
     with database.factory() as session:
         refs = [
             Ref(p.id, p.jobid, p.moment_id)
@@ -177,10 +177,13 @@ def sync_now(database: Database, client: WeComClient, tenant_id: int, job_row: J
             if moment_id is None:
                 continue
         tasks = fetch_tasks(client, moment_id)
+        with database.factory() as session:
+            fresh = results.reactions_fresh(session, ref.id, utcnow())
         reactions = {
             t.userid: found
             for t in tasks
             if t.publish_status == 1
+            and t.userid not in fresh
             and (found := fetch_reactions(client, moment_id, t.userid)) is not None
         }
         with database.transaction() as session:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import siyu.db
+
 revision: str = "e39cd447185e"
 down_revision: str | None = "37d2ae4ac6c1"
 branch_labels: str | Sequence[str] | None = None
@@ -25,9 +27,13 @@ def upgrade() -> None:
     with op.batch_alter_table("moment_results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("likes", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("comments", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(
+            sa.Column("reactions_read_at", siyu.db.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("moment_results", schema=None) as batch_op:
+        batch_op.drop_column("reactions_read_at")
         batch_op.drop_column("comments")
         batch_op.drop_column("likes")
